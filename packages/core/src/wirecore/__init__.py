@@ -1,0 +1,74 @@
+"""wirecore: the transport core under wesktop, webshoes, pywebio and pgwidgets.
+
+An ASGI 3 + RSGI application object with a compiled router, request and response types, one
+msgspec JSON codec, static files, WebSockets, a fan-out hub with SSE and WebSocket delivery, and
+granian server lifecycle (blocking or embedded in a background thread).
+"""
+
+from importlib.metadata import PackageNotFoundError, version
+
+from . import codec
+from .app import App, Middleware, Mount
+from .datastructures import Headers, QueryParams
+from .exceptions import (
+    AlreadyRunningError,
+    BodyTooLarge,
+    HTTPError,
+    LifespanError,
+    PortInUseError,
+    ServerError,
+    WebSocketDisconnect,
+    WireError,
+)
+from .requests import Request
+from .responses import (
+    BytesResponse,
+    FileResponse,
+    HTMLResponse,
+    JSONResponse,
+    RedirectResponse,
+    Response,
+    StreamResponse,
+    TextResponse,
+)
+from .routing import Router
+from .websockets import WebSocket, origin_allowed
+
+try:
+    __version__ = version("wirecore")
+except PackageNotFoundError:  # pragma: no cover - running from a source tree
+    __version__ = "0.0.0"
+
+__all__ = [
+    "AlreadyRunningError",
+    "App",
+    "BodyTooLarge",
+    "BytesResponse",
+    "FileResponse",
+    "HTMLResponse",
+    "HTTPError",
+    "Headers",
+    "JSONResponse",
+    "LifespanError",
+    "Middleware",
+    "Mount",
+    "PortInUseError",
+    "QueryParams",
+    "RedirectResponse",
+    "Request",
+    "Response",
+    "Router",
+    "ServerError",
+    "StreamResponse",
+    "TextResponse",
+    "WebSocket",
+    "WebSocketDisconnect",
+    "WireError",
+    "codec",
+    "origin_allowed",
+    "__version__",
+]
+
+from .server import PidFile, Server, serve  # noqa: E402
+
+__all__ += ["PidFile", "Server", "serve"]

@@ -1,0 +1,392 @@
+"""The application object: one route table served identically over ASGI 3 and RSGI.
+
+``App`` is an ASGI callable (``app(scope, receive, send)``) and an RSGI application
+(``app.__rsgi__(scope, protocol)``) at once; granian picks the interface it is told to use and
+both give the same answers. Handlers take a :class:`~wirecore.Request` (HTTP) or a
+:class:`~wirecore.WebSocket`; plain ``def`` handlers run in a thread pool so they never block
+the event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from typing import Any
+
+from ._transport import AsgiTransport, RsgiTransport, Transport
+from .exceptions import HTTPError, WebSocketDisconnect
+from .requests import Request
+from .responses import JSONResponse, Response, RedirectResponse, to_response
+from .routing import WEBSOCKET, Handler, Route, Router, SlashPolicy, run_sync
+from .websockets import AsgiWebSocket, RsgiWebSocket, WebSocket
+
+__all__ = ["App", "Middleware", "Mount"]
+
+logger = logging.getLogger("wirecore")
+
+CallNext = Callable[[Request], Awaitable[Response]]
+Middleware = Callable[[Request, CallNext], Awaitable[Response]]
+"""``async def mw(request, call_next) -> Response``: runs around every HTTP handler."""
+Lifespan = Callable[["App"], contextlib.AbstractAsyncContextManager[Any]]
+
+MiB = 1024 * 1024
+
+
+class Mount:
+    """Something that answers every path under a prefix (static files, a sub-app)."""
+
+    async def handle(self, request: Request, subpath: str) -> Response:
+        raise NotImplementedError
+
+
+class App:
+    """A web application.
+
+    :param router: an existing :class:`Router` (a new one is made otherwise).
+    :param middleware: ``async def mw(request, call_next)`` callables, outermost first.
+    :param lifespan: ``lifespan(app)`` returning an async context manager, entered before the
+        first request and exited at shutdown; if entering raises, the server does not start.
+    :param max_body_size: request bodies larger than this are refused with 413 (``None``: no cap).
+    :param max_message_size: incoming WebSocket messages larger than this close the socket with 1009.
+    :param ws_idle_timeout: close a WebSocket whose peer sent nothing for this many seconds.
+    :param slashes: trailing-slash policy for a new router (see :data:`~wirecore.routing.SlashPolicy`).
+    :param name: the logger name used for this app's errors.
+    """
+
+    def __init__(
+        self,
+        router: Router | None = None,
+        *,
+        middleware: Sequence[Middleware] = (),
+        lifespan: Lifespan | None = None,
+        max_body_size: int | None = 16 * MiB,
+        max_message_size: int | None = 4 * MiB,
+        ws_idle_timeout: float | None = None,
+        slashes: SlashPolicy = "strict",
+        name: str = "wirecore",
+    ) -> None:
+        self.router = router if router is not None else Router(slashes=slashes)
+        self.middleware = list(middleware)
+        self.lifespan = lifespan
+        self.max_body_size = max_body_size
+        self.max_message_size = max_message_size
+        self.ws_idle_timeout = ws_idle_timeout
+        self.logger = logging.getLogger(name)
+        self.mounts: list[tuple[str, Mount]] = []
+        self.fallback: Handler | None = None
+        self.on_startup: list[Callable[[], Any]] = []
+        self.on_shutdown: list[Callable[[], Any]] = []
+        self.state: dict[str, Any] = {}
+        self._live: set[asyncio.Task[Any]] = set()
+        self._lifespan_cm: contextlib.AbstractAsyncContextManager[Any] | None = None
+        self._started = False
+        self._closing = False
+        self._startup_task: asyncio.Task[None] | None = None
+
+    # registration ---------------------------------------------------------------------
+
+    def add_route(self, method: str, path: str, handler: Handler) -> Route:
+        return self.router.add_route(method, path, handler)
+
+    def route(self, path: str, methods: Sequence[str] = ("GET",)) -> Callable[[Handler], Handler]:
+        return self.router.route(path, tuple(methods))
+
+    def get(self, path: str) -> Callable[[Handler], Handler]:
+        return self.router.get(path)
+
+    def post(self, path: str) -> Callable[[Handler], Handler]:
+        return self.router.post(path)
+
+    def put(self, path: str) -> Callable[[Handler], Handler]:
+        return self.router.put(path)
+
+    def patch(self, path: str) -> Callable[[Handler], Handler]:
+        return self.router.patch(path)
+
+    def delete(self, path: str) -> Callable[[Handler], Handler]:
+        return self.router.delete(path)
+
+    def websocket(self, path: str) -> Callable[[Handler], Handler]:
+        """Register ``async def handler(websocket)`` for WebSocket upgrades on ``path``."""
+        return self.router.websocket(path)
+
+    def add_websocket_route(self, path: str, handler: Handler) -> Route:
+        return self.router.add_route(WEBSOCKET, path, handler)
+
+    def mount(self, prefix: str, target: Mount) -> None:
+        """Let ``target`` answer every unrouted GET/HEAD path under ``prefix`` (``/assets``)."""
+        self.mounts.append(("/" + prefix.strip("/"), target))
+
+    # lifespan -------------------------------------------------------------------------
+
+    async def startup(self) -> None:
+        """Run startup hooks and enter the lifespan context (idempotent)."""
+        if self._started:
+            return
+        self._started = True
+        for hook in self.on_startup:
+            result = hook()
+            if asyncio.iscoroutine(result):
+                await result
+        if self.lifespan is not None:
+            cm = self.lifespan(self)
+            await cm.__aenter__()
+            self._lifespan_cm = cm
+
+    async def shutdown(self) -> None:
+        """Close live connections, exit the lifespan context and run shutdown hooks."""
+        if not self._started:
+            return
+        self._started = False
+        await self.close_connections()
+        cm, self._lifespan_cm = self._lifespan_cm, None
+        if cm is not None:
+            await cm.__aexit__(None, None, None)
+        for hook in self.on_shutdown:
+            result = hook()
+            if asyncio.iscoroutine(result):
+                await result
+
+    async def close_connections(self) -> None:
+        """End every open stream and WebSocket (WebSockets are closed with 1001)."""
+        self._closing = True
+        try:
+            tasks = [t for t in self._live if not t.done()]
+            for t in tasks:
+                t.cancel()
+            if tasks:
+                await asyncio.wait(tasks, timeout=1.5)
+        finally:
+            self._closing = False
+
+    @contextlib.asynccontextmanager
+    async def lifespan_context(self) -> AsyncIterator[App]:
+        await self.startup()
+        try:
+            yield self
+        finally:
+            await self.shutdown()
+
+    # dispatch (shared) ------------------------------------------------------------------
+
+    async def _call_handler(self, route: Route, request: Request) -> Response:
+        if route.is_async:
+            result = await route.handler(request)
+        else:
+            result = await run_sync(asyncio.get_running_loop(), route.handler, request)
+        return result if isinstance(result, Response) else to_response(result)
+
+    async def _endpoint(self, request: Request) -> Response:
+        """Route ``request`` and run its handler (the innermost step of the middleware chain)."""
+        match = self.router.lookup(request.method, request.path)
+        if match is not None:
+            route = match.route
+            if route is not None:
+                request.path_params = match.params
+                return await self._call_handler(route, request)
+            if match.redirect is not None:
+                target = match.redirect + (f"?{request.query_string}" if request.query_string else "")
+                return RedirectResponse(target, 308)
+        if request.method in ("GET", "HEAD"):
+            path = request.path
+            for prefix, target in self.mounts:
+                if path == prefix or path.startswith(prefix + "/") or prefix == "/":
+                    sub = path[len(prefix) :] if prefix != "/" else path
+                    return await target.handle(request, sub.lstrip("/"))
+            if self.fallback is not None:
+                result = self.fallback(request)
+                if asyncio.iscoroutine(result):
+                    result = await result
+                return to_response(result)
+        if match is not None and match.allowed:
+            allow = ", ".join(sorted(match.allowed))
+            return JSONResponse({"detail": "Method Not Allowed"}, 405, {"allow": allow})
+        return JSONResponse({"detail": "Not Found"}, 404)
+
+    def error_response(self, exc: BaseException, request: Request | None = None) -> Response:
+        """Turn an exception into a response: HTTPError as itself, anything else a logged 500."""
+        if isinstance(exc, HTTPError):
+            return JSONResponse({"detail": exc.detail}, exc.status, exc.headers)
+        where = f" in {request.method} {request.path}" if request is not None else ""
+        self.logger.error("unhandled error%s", where, exc_info=exc)
+        return JSONResponse({"detail": "Internal Server Error"}, 500)
+
+    async def _run_http(self, request: Request, transport: Transport) -> None:
+        try:
+            if self.middleware:
+                response = await self._chain(request)
+            else:
+                response = await self._endpoint(request)
+            head = request.method == "HEAD"
+            if response.streaming:
+                await self._send_live(response, transport, head)
+            else:
+                await response.send(transport, head)
+        except Exception as exc:  # noqa: BLE001 - answered at the edge
+            if transport.sent:
+                self.logger.error(
+                    "error after the response started in %s %s", request.method, request.path, exc_info=exc
+                )
+                return
+            await self.error_response(exc, request).send(transport, request.method == "HEAD")
+
+    async def _send_live(self, response: Response, transport: Transport, head: bool) -> None:
+        task = asyncio.current_task()
+        if task is None:
+            await response.send(transport, head)
+            return
+        self._live.add(task)
+        try:
+            await response.send(transport, head)
+        except asyncio.CancelledError:
+            if not self._closing:
+                raise
+        finally:
+            self._live.discard(task)
+
+    async def _chain(self, request: Request) -> Response:
+        call_next: CallNext = self._endpoint
+        for mw in reversed(self.middleware):
+            call_next = _bind(mw, call_next)
+        return await call_next(request)
+
+    async def _run_websocket(self, ws: WebSocket) -> None:
+        match = self.router.lookup(WEBSOCKET, ws.path)
+        if match is None or match.route is None:
+            await ws.close(1008 if ws.accepted else 403)
+            return
+        ws.path_params = match.params
+        task = asyncio.current_task()
+        if task is not None:
+            self._live.add(task)
+        try:
+            await match.route.handler(ws)
+        except WebSocketDisconnect:
+            pass
+        except asyncio.CancelledError:
+            await ws.close(1001, "server shutting down")
+            if not self._closing:
+                raise
+        except Exception as exc:  # noqa: BLE001 - answered at the edge
+            self.logger.error("unhandled error in WebSocket %s", ws.path, exc_info=exc)
+            await ws.close(1011)
+        else:
+            await ws.close(1000)
+        finally:
+            if task is not None:
+                self._live.discard(task)
+
+    # RSGI --------------------------------------------------------------------------------
+
+    def __rsgi_init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        # Under the granian CLI nothing runs our lifespan for RSGI; start it here and let the
+        # first requests wait for it. wirecore's own servers run it themselves first.
+        if not self._started and (self.lifespan is not None or self.on_startup):
+            self._startup_task = loop.create_task(self._rsgi_startup())
+
+    async def _rsgi_startup(self) -> None:
+        try:
+            await self.startup()
+        except Exception:
+            self.logger.exception("lifespan startup failed")
+            raise
+
+    def __rsgi_del__(self, loop: asyncio.AbstractEventLoop) -> None:
+        if self._started:
+            loop.run_until_complete(self.shutdown()) if not loop.is_running() else loop.create_task(
+                self.shutdown()
+            )
+
+    async def __rsgi__(self, scope: Any, proto: Any) -> None:
+        if self._startup_task is not None:
+            try:
+                await asyncio.shield(self._startup_task)
+            except Exception:  # noqa: BLE001
+                proto.response_str(503, [("content-type", "text/plain")], "startup failed")
+                return
+        if scope.proto == "http":
+            transport = RsgiTransport(proto)
+            request = Request(
+                self,
+                scope.method,
+                scope.path,
+                scope.query_string,
+                scope.headers,
+                transport,
+                scheme=scope.scheme,
+                client=scope.client,
+                scope=scope,
+            )
+            if self.middleware:
+                await self._run_http(request, transport)
+                return
+            # fast path: route, call, answer
+            try:
+                response = await self._endpoint(request)
+                if response.streaming:
+                    await self._send_live(response, transport, request.method == "HEAD")
+                elif request.method == "HEAD":
+                    await response.send(transport, True)
+                else:
+                    transport.sent = True
+                    proto.response_bytes(response.status, response.headers, response.body)
+            except Exception as exc:  # noqa: BLE001
+                if transport.sent:
+                    self.logger.error("error after the response started in %s", scope.path, exc_info=exc)
+                    return
+                await self.error_response(exc, request).send(transport, request.method == "HEAD")
+        elif scope.proto == "ws":
+            match = self.router.lookup(WEBSOCKET, scope.path)
+            await self._run_websocket(RsgiWebSocket(self, scope, proto, match.params if match else {}))
+
+    # ASGI --------------------------------------------------------------------------------
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        kind = scope["type"]
+        if kind == "http":
+            transport = AsgiTransport(receive, send)
+            request = Request(
+                self,
+                scope["method"],
+                scope["path"],
+                scope.get("query_string", b"").decode("latin-1"),
+                scope.get("headers", []),
+                transport,
+                scheme=scope.get("scheme", "http"),
+                client=tuple(scope["client"]) if scope.get("client") else None,  # type: ignore[arg-type]
+                scope=scope,
+            )
+            await self._run_http(request, transport)
+        elif kind == "websocket":
+            await self._run_websocket(AsgiWebSocket(self, scope, receive, send, {}))
+        elif kind == "lifespan":
+            await self._asgi_lifespan(receive, send)
+
+    async def _asgi_lifespan(self, receive: Any, send: Any) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                try:
+                    await self.startup()
+                except Exception as exc:  # noqa: BLE001 - reported to the server
+                    self.logger.exception("lifespan startup failed")
+                    await send({"type": "lifespan.startup.failed", "message": repr(exc)})
+                    return
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                try:
+                    await self.shutdown()
+                except Exception as exc:  # noqa: BLE001
+                    await send({"type": "lifespan.shutdown.failed", "message": repr(exc)})
+                    return
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+
+def _bind(mw: Middleware, call_next: CallNext) -> CallNext:
+    async def step(request: Request) -> Response:
+        return await mw(request, call_next)
+
+    return step

@@ -1,0 +1,190 @@
+"""The request object handed to every HTTP handler."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from http.cookies import SimpleCookie
+from typing import TYPE_CHECKING, Any, TypeVar, overload
+
+from . import codec
+from .datastructures import Headers, QueryParams, convert
+from .exceptions import HTTPError
+
+if TYPE_CHECKING:
+    from ._transport import Transport
+    from .app import App
+
+__all__ = ["Request"]
+
+T = TypeVar("T")
+
+
+class Request:
+    """One HTTP request: method, path, query, headers, cookies, client and a lazy body.
+
+    The body is read on first ``await request.body()`` (or ``json()``), at most
+    ``app.max_body_size`` bytes; past that :class:`~wirecore.BodyTooLarge` (413) is raised.
+    """
+
+    __slots__ = (
+        "app",
+        "method",
+        "path",
+        "query_string",
+        "path_params",
+        "scheme",
+        "state",
+        "_client",
+        "_raw_headers",
+        "_headers",
+        "_query",
+        "_cookies",
+        "_body",
+        "_transport",
+        "_scope",
+    )
+
+    def __init__(
+        self,
+        app: App,
+        method: str,
+        path: str,
+        query_string: str,
+        raw_headers: Any,
+        transport: Transport,
+        *,
+        path_params: dict[str, str] | None = None,
+        scheme: str = "http",
+        client: tuple[str, int] | str | None = None,
+        scope: Any = None,
+    ) -> None:
+        self.app = app
+        self.method = method
+        self.path = path
+        self.query_string = query_string
+        self.path_params: dict[str, str] = path_params if path_params is not None else {}
+        self.scheme = scheme
+        self._client = client
+        self.state: dict[str, Any] = {}
+        self._raw_headers = raw_headers
+        self._headers: Headers | None = None
+        self._query: QueryParams | None = None
+        self._cookies: dict[str, str] | None = None
+        self._body: bytes | None = None
+        self._transport = transport
+        self._scope = scope
+
+    @property
+    def client(self) -> tuple[str, int] | None:
+        """The peer's ``(host, port)``, when the server reports it."""
+        c = self._client
+        if isinstance(c, str):
+            from .websockets import _split_addr
+
+            c = self._client = _split_addr(c)
+        return c
+
+    @property
+    def scope(self) -> Any:
+        """The raw ASGI scope dict or RSGI scope object this request came from."""
+        return self._scope
+
+    @property
+    def headers(self) -> Headers:
+        """Request headers, case-insensitive."""
+        h = self._headers
+        if h is None:
+            raw = self._raw_headers
+            if isinstance(raw, list):  # ASGI: list of (bytes, bytes)
+                h = Headers((k.decode("latin-1"), v.decode("latin-1")) for k, v in raw)
+            else:  # RSGI: a mapping-like with .items()
+                h = Headers(raw.items())
+            self._headers = h
+        return h
+
+    def header(self, name: str, default: str | None = None) -> str | None:
+        """One header's value (case-insensitive), or ``default``."""
+        return self.headers.get(name, default)
+
+    @property
+    def query_params(self) -> QueryParams:
+        q = self._query
+        if q is None:
+            q = self._query = QueryParams(self.query_string)
+        return q
+
+    @overload
+    def query(self, name: str) -> str | None: ...
+    @overload
+    def query(self, name: str, default: T) -> str | T: ...
+    @overload
+    def query(self, name: str, default: Any, type_: Callable[[str], T]) -> T: ...
+    def query(self, name: str, default: Any = None, type_: Callable[[str], Any] = str) -> Any:
+        """A query parameter converted by ``type_``; ``default`` when absent.
+
+        A value that does not convert answers 400 (``bool`` understands ``false``/``0``/``no``).
+        """
+        raw = self.query_params.get(name)
+        if raw is None:
+            return default
+        try:
+            return convert(raw, type_)
+        except (TypeError, ValueError):
+            name_t = getattr(type_, "__name__", str(type_))
+            raise HTTPError(400, f"query parameter {name!r} is not a valid {name_t}") from None
+
+    @property
+    def cookies(self) -> dict[str, str]:
+        c = self._cookies
+        if c is None:
+            c = {}
+            raw = self.headers.get("cookie")
+            if raw:
+                jar: SimpleCookie = SimpleCookie()
+                try:
+                    jar.load(raw)
+                except Exception:  # noqa: BLE001 - a bad cookie header means no cookies
+                    jar = SimpleCookie()
+                c = {k: m.value for k, m in jar.items()}
+            self._cookies = c
+        return c
+
+    @property
+    def content_length(self) -> int | None:
+        raw = self.headers.get("content-length")
+        if raw is None or not raw.isdigit():
+            return None
+        return int(raw)
+
+    async def body(self) -> bytes:
+        """The whole body (read once, then cached)."""
+        b = self._body
+        if b is None:
+            limit = self.app.max_body_size
+            declared = self.content_length
+            if limit is not None and declared is not None and declared > limit:
+                from .exceptions import BodyTooLarge
+
+                raise BodyTooLarge(limit)
+            b = self._body = await self._transport.read_body(limit, declared)
+        return b
+
+    async def json(self, type: Any = None) -> Any:
+        """The body decoded as JSON (validated into ``type`` if given); malformed JSON is a 400."""
+        raw = await self.body()
+        try:
+            return codec.decode(raw, type) if type is not None else codec.decode(raw)
+        except codec.DecodeError as exc:
+            raise HTTPError(400, f"malformed JSON body: {exc}") from None
+
+    async def form(self) -> QueryParams:
+        """An ``application/x-www-form-urlencoded`` body as parameters."""
+        raw = await self.body()
+        return QueryParams(raw.decode("utf-8", "replace"))
+
+    def wait_disconnect(self) -> Any:
+        """An awaitable that completes when the client disconnects."""
+        return self._transport.wait_disconnect()
+
+    def __repr__(self) -> str:
+        return f"<Request {self.method} {self.path}>"

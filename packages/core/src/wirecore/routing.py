@@ -1,0 +1,313 @@
+"""Routing: literal and ``{param}`` segments, compiled so a lookup never scans every route.
+
+Static paths live in a dict. Parameterised paths live in a segment tree (a literal child per
+name and one parameter child per node), so a lookup costs one step per path segment. Every route
+keeps its registration index and, for one method, the earliest registered matching route wins,
+whether static or parameterised: the static table is resolved against the tree when compiled.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+__all__ = ["Match", "Route", "Router", "SlashPolicy"]
+
+SlashPolicy = Literal["strict", "ignore", "redirect"]
+"""How trailing (and leading) slashes count:
+
+- ``"strict"``: ``/a`` and ``/a/`` are different paths (default);
+- ``"ignore"``: leading, trailing and doubled slashes are ignored (``/a/``, ``a`` and ``/a`` match ``/a``);
+- ``"redirect"``: a request for ``/a/`` when only ``/a`` exists (or the reverse) gets a 308.
+"""
+
+Handler = Callable[..., Any]
+
+WEBSOCKET = "WEBSOCKET"
+
+
+@dataclass(slots=True)
+class Route:
+    """One registered route."""
+
+    method: str
+    path: str
+    handler: Handler
+    index: int
+    segments: tuple[str, ...]
+    param_names: tuple[str | None, ...]
+    is_async: bool
+    name: str | None = None
+
+    @property
+    def is_static(self) -> bool:
+        return not any(self.param_names)
+
+    def params_for(self, parts: list[str] | tuple[str, ...]) -> dict[str, str]:
+        return {n: parts[i] for i, n in enumerate(self.param_names) if n is not None}
+
+
+@dataclass(slots=True)
+class Match:
+    """The outcome of :meth:`Router.lookup`: a route and its params, or the allowed methods."""
+
+    route: Route | None
+    params: dict[str, str]
+    allowed: frozenset[str] = frozenset()
+    redirect: str | None = None
+
+
+@dataclass(slots=True)
+class _Node:
+    literal: dict[str, _Node] = field(default_factory=dict)
+    param: _Node | None = None
+    routes: dict[str, Route] = field(default_factory=dict)
+
+
+_EMPTY: dict[str, str] = {}
+
+
+def _is_async(handler: Handler) -> bool:
+    target = handler
+    while isinstance(target, functools.partial):
+        target = target.func
+    if inspect.iscoroutinefunction(target):
+        return True
+    call = getattr(target, "__call__", None)  # noqa: B004 - callable objects
+    return call is not None and inspect.iscoroutinefunction(call)
+
+
+def _split(path: str) -> tuple[str, ...]:
+    stripped = path.strip("/")
+    return tuple(stripped.split("/")) if stripped else ()
+
+
+class Router:
+    """A route table. Register with :meth:`add_route` or the method decorators.
+
+    ``slashes`` chooses the trailing-slash behaviour (see :data:`SlashPolicy`).
+    """
+
+    def __init__(self, *, slashes: SlashPolicy = "strict") -> None:
+        if slashes not in ("strict", "ignore", "redirect"):
+            raise ValueError(f"slashes must be 'strict', 'ignore' or 'redirect', not {slashes!r}")
+        self.slashes = slashes
+        self.routes: list[Route] = []
+        self._static: dict[str, dict[str, Route]] | None = None
+        self._static_params: dict[str, dict[str, dict[str, str]]] = {}
+        self._tree: _Node | None = None
+
+    # registration -------------------------------------------------------------------
+
+    def add_route(
+        self, method: str, path: str, handler: Handler, *, name: str | None = None
+    ) -> Route:
+        """Register ``handler`` for ``method`` (``GET``, ``POST``... or ``WEBSOCKET``) and ``path``.
+
+        ``path`` may hold ``{name}`` segments, each capturing one whole segment.
+        """
+        if not callable(handler):
+            raise TypeError(f"handler for {method} {path} is not callable: {handler!r}")
+        if not path.startswith("/") and self.slashes != "ignore":
+            raise ValueError(f"route path must start with '/': {path!r}")
+        segments = _split(path)
+        names: list[str | None] = []
+        for seg in segments:
+            if seg.startswith("{") and seg.endswith("}"):
+                pname = seg[1:-1]
+                if not pname.isidentifier():
+                    raise ValueError(f"bad parameter name {seg!r} in {path!r}")
+                if pname in names:
+                    raise ValueError(f"parameter {pname!r} repeated in {path!r}")
+                names.append(pname)
+            elif "{" in seg or "}" in seg:
+                raise ValueError(f"a parameter must be a whole segment: {seg!r} in {path!r}")
+            else:
+                names.append(None)
+        canonical = "/" + "/".join(segments)
+        if self.slashes != "ignore" and path.endswith("/") and segments:
+            canonical += "/"
+        route = Route(
+            method.upper(),
+            canonical,
+            handler,
+            len(self.routes),
+            segments,
+            tuple(names),
+            _is_async(handler),
+            name,
+        )
+        self.routes.append(route)
+        self._static = None  # recompile on next lookup
+        return route
+
+    def route(self, path: str, methods: tuple[str, ...] = ("GET",)) -> Callable[[Handler], Handler]:
+        def deco(handler: Handler) -> Handler:
+            for m in methods:
+                self.add_route(m, path, handler)
+            return handler
+
+        return deco
+
+    def get(self, path: str) -> Callable[[Handler], Handler]:
+        return self.route(path, ("GET",))
+
+    def post(self, path: str) -> Callable[[Handler], Handler]:
+        return self.route(path, ("POST",))
+
+    def put(self, path: str) -> Callable[[Handler], Handler]:
+        return self.route(path, ("PUT",))
+
+    def patch(self, path: str) -> Callable[[Handler], Handler]:
+        return self.route(path, ("PATCH",))
+
+    def delete(self, path: str) -> Callable[[Handler], Handler]:
+        return self.route(path, ("DELETE",))
+
+    def websocket(self, path: str) -> Callable[[Handler], Handler]:
+        return self.route(path, (WEBSOCKET,))
+
+    def include(self, other: Router, prefix: str = "") -> None:
+        """Copy ``other``'s routes into this router, under ``prefix``."""
+        for r in other.routes:
+            self.add_route(r.method, prefix.rstrip("/") + r.path, r.handler, name=r.name)
+
+    # compilation --------------------------------------------------------------------
+
+    def _key(self, route: Route) -> str:
+        if self.slashes == "strict":
+            return route.path
+        return "/" + "/".join(route.segments)
+
+    def compile(self) -> None:
+        """Build the lookup tables (done lazily on the first lookup after a change)."""
+        tree = _Node()
+        static: dict[str, dict[str, Route]] = {}
+        for route in self.routes:
+            if route.is_static:
+                methods = static.setdefault(self._key(route), {})
+                methods.setdefault(route.method, route)  # first registration wins
+                continue
+            node = tree
+            for seg, pname in zip(route.segments, route.param_names):
+                if pname is None:
+                    node = node.literal.setdefault(seg, _Node())
+                else:
+                    if node.param is None:
+                        node.param = _Node()
+                    node = node.param
+            if self.slashes == "strict" and route.path.endswith("/"):
+                node = node.literal.setdefault("", _Node())
+            node.routes.setdefault(route.method, route)
+        # Resolve each static path against the tree once, so earlier param routes still win.
+        static_params: dict[str, dict[str, dict[str, str]]] = {}
+        for key, methods in static.items():
+            parts = self._parts(key)
+            for route in self._tree_candidates(tree, parts):
+                have = methods.get(route.method)
+                if have is None or route.index < have.index:
+                    methods[route.method] = route
+                    static_params.setdefault(key, {})[route.method] = route.params_for(parts)
+        self._tree = tree
+        self._static_params = static_params
+        self._static = static
+
+    def _parts(self, path: str) -> list[str]:
+        if self.slashes == "strict":
+            if path == "/":
+                return []
+            parts = path[1:].split("/") if path.startswith("/") else path.split("/")
+            return parts
+        return [p for p in path.split("/") if p]
+
+    @staticmethod
+    def _tree_candidates(tree: _Node, parts: list[str]) -> list[Route]:
+        """Every route in the tree whose shape matches ``parts`` (all methods)."""
+        found: list[Route] = []
+        n = len(parts)
+
+        def walk(node: _Node, i: int) -> None:
+            if i == n:
+                found.extend(node.routes.values())
+                return
+            seg = parts[i]
+            child = node.literal.get(seg)
+            if child is not None:
+                walk(child, i + 1)
+            if node.param is not None and seg:
+                walk(node.param, i + 1)
+
+        walk(tree, 0)
+        return found
+
+    # lookup -------------------------------------------------------------------------
+
+    def lookup(self, method: str, path: str) -> Match | None:
+        """Find the route for ``method`` and ``path``.
+
+        Returns ``None`` when no route has this path; a :class:`Match` with ``route=None`` and
+        ``allowed`` set when the path exists for other methods only; with ``redirect`` set when
+        the slash policy says so. HEAD falls back to GET.
+        """
+        static = self._static
+        if static is None:
+            self.compile()
+            static = self._static
+            assert static is not None
+        key = path
+        if self.slashes == "ignore" and (path.endswith("/") or "//" in path or not path.startswith("/")):
+            key = "/" + "/".join(p for p in path.split("/") if p)
+        methods = static.get(key)
+        if methods is not None:
+            route = methods.get(method)
+            if route is None and method == "HEAD":
+                route = methods.get("GET")
+            if route is not None:
+                params = self._static_params.get(key)
+                return Match(route, params.get(route.method, _EMPTY) if params else _EMPTY)
+            return self._mismatch(methods.values())
+        assert self._tree is not None
+        parts = self._parts(key)
+        candidates = self._tree_candidates(self._tree, parts)
+        if candidates:
+            best: Route | None = None
+            for r in candidates:
+                if r.method == method and (best is None or r.index < best.index):
+                    best = r
+            if best is None and method == "HEAD":
+                for r in candidates:
+                    if r.method == "GET" and (best is None or r.index < best.index):
+                        best = r
+            if best is not None:
+                return Match(best, best.params_for(parts))
+            return self._mismatch(candidates)
+        if self.slashes == "redirect":
+            alt = path[:-1] if path.endswith("/") and len(path) > 1 else path + "/"
+            if (alt in static) or self._tree_candidates(self._tree, self._parts(alt)):
+                return Match(None, _EMPTY, redirect=alt)
+        return None
+
+    @staticmethod
+    def _mismatch(routes: Any) -> Match | None:
+        allowed = {r.method for r in routes if r.method != WEBSOCKET}
+        if not allowed:
+            return None
+        if "GET" in allowed:
+            allowed.add("HEAD")
+        return Match(None, _EMPTY, frozenset(allowed))
+
+    def match(self, method: str, path: str) -> tuple[Handler, dict[str, str]] | None:
+        """``(handler, path_params)`` for ``method`` and ``path``, or ``None``."""
+        m = self.lookup(method.upper(), path)
+        if m is None or m.route is None:
+            return None
+        return m.route.handler, dict(m.params)
+
+
+def run_sync(loop: asyncio.AbstractEventLoop, fn: Handler, *args: Any) -> asyncio.Future[Any]:
+    """Run a plain function in the loop's default thread pool."""
+    return loop.run_in_executor(None, functools.partial(fn, *args))

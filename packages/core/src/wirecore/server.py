@@ -1,0 +1,443 @@
+"""Running an app on granian: blocking (:func:`serve`) or embedded in a thread (:class:`Server`).
+
+Both bind through granian (RSGI by default, ASGI on request), run the app's lifespan themselves
+so it behaves the same on either interface, and manage an optional PID file.
+
+Port checks: granian binds with ``SO_REUSEPORT``, so a second granian would silently share a
+busy port. wirecore probes the address without that option first and raises
+:class:`PortInUseError` instead. For port 0 it reserves a free port and reports it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import errno
+import importlib
+import logging
+import os
+import signal
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, Literal
+
+from .exceptions import AlreadyRunningError, LifespanError, PortInUseError, ServerError
+
+__all__ = ["PidFile", "Server", "load_app", "serve"]
+
+logger = logging.getLogger("wirecore.server")
+
+Interface = Literal["rsgi", "asgi"]
+
+
+def load_app(target: Any) -> Any:
+    """An app object from itself or from an import string ``"package.module:attr"``."""
+    if not isinstance(target, str):
+        return target
+    module_name, sep, attr = target.partition(":")
+    if not sep or not module_name or not attr:
+        raise ValueError(f"import string must look like 'module:attribute', not {target!r}")
+    module = importlib.import_module(module_name)
+    obj: Any = module
+    for part in attr.split("."):
+        try:
+            obj = getattr(obj, part)
+        except AttributeError:
+            raise ValueError(f"{module_name!r} has no attribute {attr!r}") from None
+    return obj
+
+
+# PID files -------------------------------------------------------------------------------
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except OSError as exc:
+        return exc.errno == errno.EPERM
+    return True
+
+
+class PidFile:
+    """A PID file: written on :meth:`acquire`, removed on :meth:`release` (only if still ours).
+
+    An existing file naming a live process raises :class:`AlreadyRunningError`; a stale one
+    (dead process, or garbage) is replaced.
+    """
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path)
+        self.pid = os.getpid()
+
+    def read(self) -> int | None:
+        try:
+            return int(self.path.read_text().strip())
+        except (OSError, ValueError):
+            return None
+
+    def acquire(self) -> None:
+        existing = self.read()
+        if existing is not None and existing != self.pid and _alive(existing):
+            raise AlreadyRunningError(self.path, existing)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_name(self.path.name + f".{self.pid}.tmp")
+        tmp.write_text(f"{self.pid}\n")
+        os.replace(tmp, self.path)
+
+    def release(self) -> None:
+        if self.read() == self.pid:
+            with contextlib.suppress(FileNotFoundError):
+                self.path.unlink()
+
+    def __enter__(self) -> PidFile:
+        self.acquire()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+
+# ports -------------------------------------------------------------------------------------
+
+
+def _family(host: str) -> socket.AddressFamily:
+    return socket.AF_INET6 if ":" in host else socket.AF_INET
+
+
+def _probe(host: str, port: int) -> None:
+    """Raise PortInUseError if something already listens on host:port (REUSEPORT or not)."""
+    with socket.socket(_family(host), socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((host, port))
+        except OSError as exc:
+            if exc.errno in (errno.EADDRINUSE, errno.EACCES):
+                raise PortInUseError(host, port) from None
+            raise ServerError(f"cannot bind {host}:{port}: {exc.strerror}") from None
+
+
+def _reserve(host: str) -> socket.socket:
+    """A bound, non-listening socket on a free port, shareable with granian's SO_REUSEPORT bind."""
+    s = socket.socket(_family(host), socket.SOCK_STREAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    s.bind((host, 0))
+    return s
+
+
+def wait_for_port(host: str, port: int, timeout: float = 10.0) -> bool:
+    """Poll until host:port accepts a TCP connection (True) or ``timeout`` passes (False)."""
+    deadline = time.monotonic() + timeout
+    connect_host = "127.0.0.1" if host in ("0.0.0.0", "") else ("::1" if host == "::" else host)
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection((connect_host, port), timeout=0.5):
+                return True
+        except OSError:
+            time.sleep(0.01)
+    return False
+
+
+def _quiet_granian() -> None:
+    # The embedded server logs an "experimental" warning on every start; keep granian's own
+    # log at WARNING unless the user configured it.
+    glog = logging.getLogger("_granian")
+    if glog.level == logging.NOTSET:
+        glog.setLevel(logging.ERROR)
+
+
+def _granian_server(app: Any, host: str, port: int, interface: Interface, **options: Any) -> Any:
+    from granian.constants import Interfaces
+    from granian.server.embed import Server as GranianEmbedded
+
+    if interface not in ("rsgi", "asgi"):
+        raise ValueError(f"interface must be 'rsgi' or 'asgi', not {interface!r}")
+    # ASGINL: wirecore runs the lifespan itself, the same way for both interfaces.
+    iface = Interfaces.RSGI if interface == "rsgi" else Interfaces.ASGINL
+    target = app if interface == "rsgi" else _AsgiOnly(app)
+    _quiet_granian()
+    return GranianEmbedded(target, address=host, port=port, interface=iface, log_enabled=False, **options)
+
+
+class _AsgiOnly:
+    """Hide ``__rsgi__`` so granian's ASGI mode sees a plain ASGI callable."""
+
+    __slots__ = ("app",)
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    def __call__(self, scope: Any, receive: Any, send: Any) -> Any:
+        return self.app(scope, receive, send)
+
+
+async def _startup(app: Any) -> None:
+    start = getattr(app, "startup", None)
+    if start is None:
+        return
+    try:
+        await start()
+    except Exception as exc:
+        raise LifespanError(f"lifespan startup failed: {exc!r}") from exc
+
+
+async def _shutdown(app: Any) -> None:
+    stop = getattr(app, "shutdown", None)
+    if stop is not None:
+        try:
+            await stop()
+        except Exception:  # noqa: BLE001 - shutdown errors are logged, not raised
+            logger.exception("lifespan shutdown failed")
+
+
+# embedded ----------------------------------------------------------------------------------
+
+
+class Server:
+    """An app served by granian in a background thread with its own event loop.
+
+    ``start()`` returns only once the port accepts connections (raising if the bind or the
+    app's startup fails); ``port`` then holds the real port, also when 0 was asked for.
+    ``stop()`` closes open streams and WebSockets and returns within about 2 seconds.
+    Usable as a context manager; may be started again after a stop.
+    """
+
+    def __init__(
+        self,
+        app: Any,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        interface: Interface = "rsgi",
+        pid_file: str | os.PathLike[str] | None = None,
+        name: str = "wirecore",
+        **granian_options: Any,
+    ) -> None:
+        self.app = load_app(app)
+        self.host = host
+        self.requested_port = port
+        self.port = port
+        self.interface: Interface = interface
+        self.name = name
+        self.pid_file = PidFile(pid_file) if pid_file is not None else None
+        self.granian_options = granian_options
+        self._thread: threading.Thread | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._granian: Any = None
+        self._error: BaseException | None = None
+        self._ready = threading.Event()
+        self._stopped = threading.Event()
+
+    @property
+    def url(self) -> str:
+        host = self.host if self.host not in ("0.0.0.0", "::", "") else "127.0.0.1"
+        if ":" in host:
+            host = f"[{host}]"
+        return f"http://{host}:{self.port}"
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def start(self, timeout: float = 10.0) -> Server:
+        if self.running:
+            raise ServerError("server already running")
+        reserved: socket.socket | None = None
+        if self.requested_port == 0:
+            reserved = _reserve(self.host)
+            self.port = reserved.getsockname()[1]
+        else:
+            _probe(self.host, self.requested_port)
+            self.port = self.requested_port
+        if self.pid_file is not None:
+            self.pid_file.acquire()
+        self._error = None
+        self._ready.clear()
+        self._stopped.clear()
+        self._thread = threading.Thread(target=self._run, name=f"{self.name}-server", daemon=True)
+        self._thread.start()
+        try:
+            deadline = time.monotonic() + timeout
+            while not self._ready.wait(0.01):
+                if self._error is not None or not self._thread.is_alive() or time.monotonic() > deadline:
+                    break
+            if self._error is None and self._ready.is_set():
+                if not wait_for_port(self.host, self.port, max(0.1, deadline - time.monotonic())):
+                    self._error = ServerError(f"{self.url} did not start accepting connections")
+            elif self._error is None:
+                self._error = ServerError(f"{self.name} did not start within {timeout}s")
+        finally:
+            if reserved is not None:
+                reserved.close()
+        if self._error is not None:
+            err = self._error
+            self.stop()
+            raise err
+        logger.info("%s serving on %s (%s)", self.name, self.url, self.interface)
+        return self
+
+    def _run(self) -> None:
+        loop = asyncio.new_event_loop()
+        self._loop = loop
+        asyncio.set_event_loop(loop)
+        try:
+            loop.run_until_complete(self._main())
+        except BaseException as exc:  # noqa: BLE001 - handed to start()/stop()
+            if self._error is None:
+                self._error = _bind_error(exc, self.host, self.port)
+        finally:
+            with contextlib.suppress(Exception):
+                loop.run_until_complete(loop.shutdown_asyncgens())
+            loop.close()
+            self._stopped.set()
+
+    async def _main(self) -> None:
+        await _startup(self.app)
+        try:
+            self._granian = _granian_server(
+                self.app, self.host, self.port, self.interface, **self.granian_options
+            )
+            serving = asyncio.ensure_future(self._granian.serve())
+            self._ready.set()
+            await serving
+        finally:
+            await _shutdown(self.app)
+
+    def stop(self, timeout: float = 2.0) -> None:
+        """Close live connections, stop granian and join the thread."""
+        loop, thread = self._loop, self._thread
+        if thread is not None and thread.is_alive() and loop is not None and not loop.is_closed():
+            fut = None
+            with contextlib.suppress(RuntimeError):
+                fut = asyncio.run_coroutine_threadsafe(self._close(), loop)
+            if fut is not None:
+                with contextlib.suppress(Exception):
+                    fut.result(timeout)
+            thread.join(timeout)
+        if self.pid_file is not None:
+            self.pid_file.release()
+        self._thread = None
+
+    async def _close(self) -> None:
+        close = getattr(self.app, "close_connections", None)
+        if close is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(close(), 1.5)
+        if self._granian is not None:
+            self._granian.stop()
+
+    def __enter__(self) -> Server:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def _bind_error(exc: BaseException, host: str, port: int) -> BaseException:
+    text = str(exc)
+    if "in use" in text.lower():
+        return PortInUseError(host, port)
+    if isinstance(exc, (LifespanError, ServerError)):
+        return exc
+    return ServerError(f"server failed: {text}") if not isinstance(exc, Exception) else exc
+
+
+# blocking ----------------------------------------------------------------------------------
+
+
+def serve(
+    app: Any,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    *,
+    interface: Interface = "rsgi",
+    pid_file: str | os.PathLike[str] | None = None,
+    name: str = "wirecore",
+    **granian_options: Any,
+) -> None:
+    """Serve ``app`` (an object or ``"module:attr"``) on granian until SIGINT or SIGTERM.
+
+    Raises :class:`PortInUseError`, :class:`AlreadyRunningError` (live PID file) or
+    :class:`LifespanError` instead of exiting the interpreter. The PID file is removed on
+    every exit path.
+    """
+    app = load_app(app)
+    if port == 0:
+        reserved = _reserve(host)
+        port = reserved.getsockname()[1]
+    else:
+        reserved = None
+        _probe(host, port)
+    pid = PidFile(pid_file) if pid_file is not None else None
+    if pid is not None:
+        pid.acquire()
+    try:
+        asyncio.run(_serve_blocking(app, host, port, interface, name, reserved, granian_options))
+    finally:
+        if pid is not None:
+            pid.release()
+
+
+async def _serve_blocking(
+    app: Any,
+    host: str,
+    port: int,
+    interface: Interface,
+    name: str,
+    reserved: socket.socket | None,
+    options: dict[str, Any],
+) -> None:
+    await _startup(app)
+    granian = _granian_server(app, host, port, interface, **options)
+    loop = asyncio.get_running_loop()
+    stopping = False
+
+    def on_signal() -> None:
+        nonlocal stopping
+        if stopping:
+            return
+        stopping = True
+        logger.info("%s: stopping", name)
+
+        async def close() -> None:
+            close_conns = getattr(app, "close_connections", None)
+            if close_conns is not None:
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(close_conns(), 1.5)
+            granian.stop()
+
+        loop.create_task(close())
+
+    installed = []
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+            loop.add_signal_handler(sig, on_signal)
+            installed.append(sig)
+    try:
+        serving = asyncio.ensure_future(granian.serve())
+        await asyncio.sleep(0)
+        if reserved is not None:
+            await asyncio.get_running_loop().run_in_executor(None, wait_for_port, host, port, 10.0)
+            reserved.close()
+        logger.info("%s serving on http://%s:%s (%s)", name, host, port, interface)
+        try:
+            await serving
+        except BaseException as exc:
+            raise _bind_error(exc, host, port) from exc
+    finally:
+        for sig in installed:
+            loop.remove_signal_handler(sig)
+        await _shutdown(app)
+
+
+@contextlib.contextmanager
+def running(app: Any, **kwargs: Any) -> Iterator[Server]:
+    """``with running(app) as server:`` an embedded server on a free port, stopped after."""
+    server = Server(app, **kwargs)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
