@@ -69,6 +69,6 @@ __all__ = [
     "__version__",
 ]
 
-from .server import PidFile, Server, serve  # noqa: E402
+from .server import PidFile, Server, serve
 
 __all__ += ["PidFile", "Server", "serve"]

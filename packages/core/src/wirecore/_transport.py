@@ -8,7 +8,7 @@ knows which protocol carries a request.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterable, AsyncIterator, Iterable
+from collections.abc import AsyncGenerator, AsyncIterable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -19,14 +19,14 @@ __all__ = ["AsgiTransport", "RsgiTransport", "Transport"]
 _CHUNK = 256 * 1024
 
 
-async def _aiter(iterator: AsyncIterable[Any] | Iterable[Any]) -> AsyncIterator[Any]:
+async def _aiter(iterator: AsyncIterable[Any] | Iterable[Any]) -> AsyncGenerator[Any, None]:
     """Iterate async iterables directly and plain ones in a worker thread."""
-    if hasattr(iterator, "__aiter__"):
-        async for item in iterator:  # type: ignore[union-attr]
+    if isinstance(iterator, AsyncIterable):
+        async for item in iterator:
             yield item
         return
     loop = asyncio.get_running_loop()
-    it = iter(iterator)  # type: ignore[arg-type]
+    it = iter(iterator)
     done = object()
     while True:
         item = await loop.run_in_executor(None, next, it, done)
@@ -127,7 +127,8 @@ class RsgiTransport(Transport):
 
     async def read_body(self, limit: int | None, declared: int | None) -> bytes:
         if limit is None:
-            return await self.proto()
+            body: bytes = await self.proto()
+            return body
         chunks = []
         total = 0
         async for chunk in self.proto:
@@ -142,7 +143,7 @@ class RsgiTransport(Transport):
 
 
 class AsgiTransport(Transport):
-    __slots__ = ("receive", "send", "_body_done")
+    __slots__ = ("_body_done", "receive", "send")
 
     def __init__(self, receive: Any, send: Any) -> None:
         super().__init__()

@@ -18,7 +18,7 @@ from typing import Any
 from ._transport import AsgiTransport, RsgiTransport, Transport
 from .exceptions import HTTPError, WebSocketDisconnect
 from .requests import Request
-from .responses import JSONResponse, Response, RedirectResponse, to_response
+from .responses import JSONResponse, RedirectResponse, Response, to_response
 from .routing import WEBSOCKET, Handler, Route, Router, SlashPolicy, run_sync
 from .websockets import AsgiWebSocket, RsgiWebSocket, WebSocket
 
@@ -187,8 +187,8 @@ class App:
                 request.path_params = match.params
                 return await self._call_handler(route, request)
             if match.redirect is not None:
-                target = match.redirect + (f"?{request.query_string}" if request.query_string else "")
-                return RedirectResponse(target, 308)
+                location = match.redirect + (f"?{request.query_string}" if request.query_string else "")
+                return RedirectResponse(location, 308)
         if request.method in ("GET", "HEAD"):
             path = request.path
             for prefix, target in self.mounts:
@@ -224,7 +224,7 @@ class App:
                 await self._send_live(response, transport, head)
             else:
                 await response.send(transport, head)
-        except Exception as exc:  # noqa: BLE001 - answered at the edge
+        except Exception as exc:
             if transport.sent:
                 self.logger.error(
                     "error after the response started in %s %s", request.method, request.path, exc_info=exc
@@ -269,7 +269,7 @@ class App:
             await ws.close(1001, "server shutting down")
             if not self._closing:
                 raise
-        except Exception as exc:  # noqa: BLE001 - answered at the edge
+        except Exception as exc:
             self.logger.error("unhandled error in WebSocket %s", ws.path, exc_info=exc)
             await ws.close(1011)
         else:
@@ -303,7 +303,7 @@ class App:
         if self._startup_task is not None:
             try:
                 await asyncio.shield(self._startup_task)
-            except Exception:  # noqa: BLE001
+            except Exception:
                 proto.response_str(503, [("content-type", "text/plain")], "startup failed")
                 return
         if scope.proto == "http":
@@ -332,7 +332,7 @@ class App:
                 else:
                     transport.sent = True
                     proto.response_bytes(response.status, response.headers, response.body)
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:
                 if transport.sent:
                     self.logger.error("error after the response started in %s", scope.path, exc_info=exc)
                     return
@@ -355,7 +355,7 @@ class App:
                 scope.get("headers", []),
                 transport,
                 scheme=scope.get("scheme", "http"),
-                client=tuple(scope["client"]) if scope.get("client") else None,  # type: ignore[arg-type]
+                client=tuple(scope["client"]) if scope.get("client") else None,
                 scope=scope,
             )
             await self._run_http(request, transport)
@@ -370,7 +370,7 @@ class App:
             if message["type"] == "lifespan.startup":
                 try:
                     await self.startup()
-                except Exception as exc:  # noqa: BLE001 - reported to the server
+                except Exception as exc:
                     self.logger.exception("lifespan startup failed")
                     await send({"type": "lifespan.startup.failed", "message": repr(exc)})
                     return
@@ -378,7 +378,7 @@ class App:
             elif message["type"] == "lifespan.shutdown":
                 try:
                     await self.shutdown()
-                except Exception as exc:  # noqa: BLE001
+                except Exception as exc:
                     await send({"type": "lifespan.shutdown.failed", "message": repr(exc)})
                     return
                 await send({"type": "lifespan.shutdown.complete"})

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
-from typing import Any, Callable, TypeVar, overload
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import Any, TypeVar, overload
 from urllib.parse import parse_qsl
 
 __all__ = ["Headers", "QueryParams", "convert"]
@@ -35,7 +35,7 @@ def convert(value: str, type_: Callable[[str], T]) -> T:
 class _MultiMap(Mapping[str, str]):
     """An immutable multi-valued mapping; ``m[key]`` is the last value, ``getlist`` all."""
 
-    __slots__ = ("_items", "_dict")
+    __slots__ = ("_dict", "_items")
 
     def __init__(self, items: Iterable[tuple[str, str]]) -> None:
         self._items = list(items)

@@ -27,21 +27,21 @@ class Request:
     """
 
     __slots__ = (
+        "_body",
+        "_client",
+        "_cookies",
+        "_headers",
+        "_query",
+        "_raw_headers",
+        "_scope",
+        "_transport",
         "app",
         "method",
         "path",
-        "query_string",
         "path_params",
+        "query_string",
         "scheme",
         "state",
-        "_client",
-        "_raw_headers",
-        "_headers",
-        "_query",
-        "_cookies",
-        "_body",
-        "_transport",
-        "_scope",
     )
 
     def __init__(
@@ -143,7 +143,7 @@ class Request:
                 jar: SimpleCookie = SimpleCookie()
                 try:
                     jar.load(raw)
-                except Exception:  # noqa: BLE001 - a bad cookie header means no cookies
+                except Exception:
                     jar = SimpleCookie()
                 c = {k: m.value for k, m in jar.items()}
             self._cookies = c

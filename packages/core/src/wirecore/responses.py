@@ -13,7 +13,7 @@ import os
 from collections.abc import AsyncIterable, Iterable, Mapping
 from email.utils import formatdate
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Union
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from . import codec
@@ -35,7 +35,7 @@ __all__ = [
 
 logger = logging.getLogger("wirecore")
 
-HeadersLike = Union[Mapping[str, str], Iterable[tuple[str, str]], None]
+HeadersLike = Mapping[str, str] | Iterable[tuple[str, str]] | None
 
 FILE_CHUNK = 256 * 1024
 
@@ -60,7 +60,7 @@ class Response:
     sets ``content-type`` (``text/*`` types get ``charset=utf-8``).
     """
 
-    __slots__ = ("body", "status", "headers")
+    __slots__ = ("body", "headers", "status")
     media_type: str | None = None
     streaming = False
 
@@ -282,5 +282,5 @@ async def _cancel_and_wait(task: asyncio.Task[Any]) -> None:
     task.cancel()
     try:
         await task
-    except BaseException:  # noqa: BLE001 - the watcher's own outcome does not matter
+    except BaseException:
         pass

@@ -193,7 +193,7 @@ class Router:
                 methods.setdefault(route.method, route)  # first registration wins
                 continue
             node = tree
-            for seg, pname in zip(route.segments, route.param_names):
+            for seg, pname in zip(route.segments, route.param_names, strict=True):
                 if pname is None:
                     node = node.literal.setdefault(seg, _Node())
                 else:

@@ -188,7 +188,7 @@ async def _shutdown(app: Any) -> None:
     if stop is not None:
         try:
             await stop()
-        except Exception:  # noqa: BLE001 - shutdown errors are logged, not raised
+        except Exception:
             logger.exception("lifespan shutdown failed")
 
 
@@ -284,7 +284,7 @@ class Server:
         asyncio.set_event_loop(loop)
         try:
             loop.run_until_complete(self._main())
-        except BaseException as exc:  # noqa: BLE001 - handed to start()/stop()
+        except BaseException as exc:
             if self._error is None:
                 self._error = _bind_error(exc, self.host, self.port)
         finally:
@@ -408,8 +408,9 @@ async def _serve_blocking(
                     await asyncio.wait_for(close_conns(), 1.5)
             granian.stop()
 
-        loop.create_task(close())
+        closing.append(loop.create_task(close()))
 
+    closing: list[asyncio.Task[None]] = []
     installed = []
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):

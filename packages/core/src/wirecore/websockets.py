@@ -135,7 +135,7 @@ class WebSocket:
                 data = await asyncio.wait_for(self._recv(), self.idle_timeout)
             else:
                 data = await self._recv()
-        except asyncio.TimeoutError:
+        except TimeoutError:
             await self.close(CLOSE_GOING_AWAY, "idle timeout")
             raise WebSocketDisconnect(CLOSE_GOING_AWAY, "idle timeout") from None
         limit = self.max_message_size
@@ -192,7 +192,7 @@ class WebSocket:
         self.close_code = code
         try:
             await self._close(code, reason)
-        except Exception:  # noqa: BLE001 - closing an already dead socket is fine
+        except Exception:
             pass
 
 
@@ -246,7 +246,7 @@ class AsgiWebSocket(WebSocket):
             scope.get("query_string", b"").decode("latin-1"),
             scope.get("headers", []),
             path_params=path_params,
-            client=tuple(client) if client else None,  # type: ignore[arg-type]
+            client=tuple(client) if client else None,
             scheme=scope.get("scheme", "ws"),
             scope=scope,
         )

@@ -1,0 +1,109 @@
+"""Every session the project has: tests, lint, types, docs, wheels, bench, demo.
+
+`python3 -m nox` runs the default set (what CI runs); `nox -s bench` and `nox -s demo` on demand.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nox
+
+ROOT = Path(__file__).parent
+PACKAGES = {"wirecore": "packages/core"}  # import name -> folder; facades are added here
+TEST_DEPS = ["pytest>=8", "pytest-asyncio>=0.23", "pytest-timeout", "httpx", "websockets>=13"]
+SYSTEM_DEPS: list[str] = []  # Debian packages the tests need (chromium, xvfb... as facades arrive)
+
+nox.options.default_venv_backend = "uv|virtualenv"
+nox.options.sessions = ["lint", "types", "tests", "wheels", "docs"]
+nox.options.reuse_existing_virtualenvs = True
+
+
+def install_system_deps(session: nox.Session, packages: list[str]) -> None:
+    """apt-get install what is missing (CI machines start bare; we are root there)."""
+    missing = [
+        p
+        for p in packages
+        if subprocess.run(["dpkg", "-s", p], capture_output=True).returncode != 0
+    ]
+    if not missing:
+        return
+    if os.geteuid() != 0:
+        session.error(f"please install these Debian packages first: {' '.join(missing)}")
+    session.run("apt-get", "update", "-qq", external=True)
+    session.run(
+        "apt-get", "install", "-y", "-qq", "--no-install-recommends", *missing,
+        external=True, env={"DEBIAN_FRONTEND": "noninteractive"},
+    )
+
+
+def install_packages(session: nox.Session) -> None:
+    session.install(*(f"-e{ROOT / folder}" for folder in PACKAGES.values()))
+
+
+@nox.session(python="3.11")
+def tests(session: nox.Session) -> None:
+    """Every package's own tests plus the cross-package tests in tests/."""
+    install_system_deps(session, SYSTEM_DEPS)
+    install_packages(session)
+    session.install(*TEST_DEPS)
+    paths = [f"{folder}/tests" for folder in PACKAGES.values()] + ["tests"]
+    session.run("pytest", *paths, *session.posargs)
+
+
+@nox.session(python="3.11")
+def lint(session: nox.Session) -> None:
+    session.install("ruff")
+    session.run("ruff", "check", "packages", "tests", "bench", "examples", "noxfile.py")
+
+
+@nox.session(python="3.11")
+def types(session: nox.Session) -> None:
+    """mypy, strict for wirecore (configured in the root pyproject.toml)."""
+    install_packages(session)
+    session.install("mypy")
+    session.run("mypy", "packages/core/src/wirecore")
+
+
+@nox.session(python="3.11")
+def docs(session: nox.Session) -> None:
+    session.install("mkdocs>=1.6")
+    session.run("mkdocs", "build", "--strict", "--site-dir", str(ROOT / ".nox" / "site"))
+
+
+@nox.session(python="3.11")
+def wheels(session: nox.Session) -> None:
+    """Build every wheel into one folder, then install each package alone in a fresh venv
+    from that folder (plus PyPI for third-party deps) and run its smoke check."""
+    dist = ROOT / ".nox" / "dist"
+    shutil.rmtree(dist, ignore_errors=True)
+    session.install("build")
+    for folder in PACKAGES.values():
+        session.run("python", "-m", "build", "--wheel", "--outdir", str(dist), str(ROOT / folder))
+    for name in PACKAGES:
+        venv = ROOT / ".nox" / f"alone-{name}"
+        shutil.rmtree(venv, ignore_errors=True)
+        session.run(sys.executable, "-m", "venv", str(venv), external=True)
+        py = str(venv / "bin" / "python")
+        session.run(py, "-m", "pip", "install", "-q", "--find-links", str(dist), name, external=True)
+        session.run(py, str(ROOT / "tests" / "smoke" / f"{name}_smoke.py"), external=True)
+
+
+@nox.session(python="3.11")
+def bench(session: nox.Session) -> None:
+    """Benchmarks against the peers; results and charts land in docs/. Never pass/fail."""
+    install_system_deps(session, ["wrk"])
+    install_packages(session)
+    session.install("-r", "bench/requirements.txt")
+    session.run("python", "bench/run.py", *session.posargs)
+
+
+@nox.session(python="3.11")
+def demo(session: nox.Session) -> None:
+    """The project's main job: the demo app on http://127.0.0.1:8000."""
+    install_packages(session)
+    session.run("python", "examples/core_demo.py", *session.posargs)

@@ -1,0 +1,174 @@
+"""WebSockets over a real server with the `websockets` client, on RSGI and ASGI."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+
+import pytest
+from websockets.exceptions import ConnectionClosed, InvalidStatus
+from websockets.sync.client import connect
+from wirecore import App, Server, WebSocket, WebSocketDisconnect, origin_allowed
+
+Serve = Callable[..., Server]
+
+
+def ws_url(srv: Server, path: str) -> str:
+    return srv.url.replace("http://", "ws://") + path
+
+
+def close_code(srv: Server, info: pytest.ExceptionInfo[ConnectionClosed], code: int) -> None:
+    """The client saw the close; over ASGI with ``code``. granian's RSGI WebSocket sends an
+    empty close frame whatever the app asks (a documented difference), which reads as 1005."""
+    rcvd = info.value.rcvd
+    assert rcvd is not None
+    assert rcvd.code == (code if srv.interface == "asgi" else 1005)
+
+
+def echo_app(**kwargs: object) -> App:
+    app = App(**kwargs)  # type: ignore[arg-type]
+
+    @app.websocket("/echo/{room}")
+    async def echo(ws: WebSocket) -> None:
+        await ws.accept()
+        await ws.send_json({"room": ws.path_params["room"], "q": ws.query_params.get("q")})
+        async for message in ws:
+            await ws.send(message)
+
+    @app.websocket("/json")
+    async def as_json(ws: WebSocket) -> None:
+        await ws.accept()
+        while True:
+            try:
+                data = await ws.receive_json()
+            except WebSocketDisconnect:
+                return
+            except ValueError:
+                await ws.send_json({"error": "malformed JSON"})
+                continue
+            await ws.send_json({"sum": sum(data)})
+
+    @app.websocket("/closer")
+    async def closer(ws: WebSocket) -> None:
+        await ws.accept()
+        await ws.receive()
+        await ws.close(4000, "bye")
+
+    @app.websocket("/broken")
+    async def broken(ws: WebSocket) -> None:
+        await ws.accept()
+        raise RuntimeError("handler bug")
+
+    @app.websocket("/guarded")
+    async def guarded(ws: WebSocket) -> None:
+        if not ws.origin_allowed(["https://trusted.example"]):
+            await ws.close()
+            return
+        await ws.accept()
+        await ws.send("welcome")
+
+    return app
+
+
+def test_echo_text_and_bytes_with_params(serve: Serve) -> None:
+    srv = serve(echo_app())
+    with connect(ws_url(srv, "/echo/lobby?q=1")) as ws:
+        assert json.loads(ws.recv()) == {"room": "lobby", "q": "1"}
+        ws.send("hello")
+        assert ws.recv() == "hello"
+        ws.send(b"\x00\x01binary")
+        assert ws.recv() == b"\x00\x01binary"
+
+
+def test_json_messages_and_malformed_json(serve: Serve) -> None:
+    srv = serve(echo_app())
+    with connect(ws_url(srv, "/json")) as ws:
+        ws.send("[1, 2, 3]")
+        assert json.loads(ws.recv()) == {"sum": 6}
+        ws.send("[1, 2,")
+        assert json.loads(ws.recv()) == {"error": "malformed JSON"}
+        ws.send("[4]")
+        assert json.loads(ws.recv()) == {"sum": 4}
+
+
+def test_server_close_code_reaches_the_client(serve: Serve) -> None:
+    srv = serve(echo_app())
+    with connect(ws_url(srv, "/closer")) as ws:
+        ws.send("x")
+        with pytest.raises(ConnectionClosed) as info:
+            ws.recv()
+    close_code(srv, info, 4000)
+
+
+def test_oversize_message_closes_with_1009(serve: Serve) -> None:
+    srv = serve(echo_app(max_message_size=1024))
+    with connect(ws_url(srv, "/echo/a"), max_size=None) as ws:
+        ws.recv()
+        ws.send("x" * 1024)
+        assert ws.recv() == "x" * 1024
+        ws.send("x" * 5000)
+        with pytest.raises(ConnectionClosed) as info:
+            ws.recv()
+    close_code(srv, info, 1009)
+
+
+def test_unknown_route_is_refused(serve: Serve) -> None:
+    srv = serve(echo_app())
+    with pytest.raises((InvalidStatus, ConnectionClosed)), connect(ws_url(srv, "/nowhere")) as ws:
+        ws.recv()
+
+
+def test_handler_error_closes_with_1011_and_server_survives(serve: Serve) -> None:
+    srv = serve(echo_app())
+    with connect(ws_url(srv, "/broken")) as ws, pytest.raises(ConnectionClosed) as info:
+        ws.recv()
+    close_code(srv, info, 1011)
+    with connect(ws_url(srv, "/echo/b")) as ws:
+        ws.recv()
+        ws.send("still here")
+        assert ws.recv() == "still here"
+
+
+def test_origin_check(serve: Serve) -> None:
+    srv = serve(echo_app())
+    with connect(ws_url(srv, "/guarded"), origin="https://trusted.example") as ws:  # type: ignore[arg-type]
+        assert ws.recv() == "welcome"
+    same = srv.url  # same-origin page
+    with connect(ws_url(srv, "/guarded"), origin=same) as ws:  # type: ignore[arg-type]
+        assert ws.recv() == "welcome"
+    evil = "https://evil.example"
+    with pytest.raises((InvalidStatus, ConnectionClosed)), connect(ws_url(srv, "/guarded"), origin=evil) as ws:  # type: ignore[arg-type]
+        ws.recv()
+
+
+def test_idle_timeout_closes_silent_peers(serve: Serve) -> None:
+    srv = serve(echo_app(ws_idle_timeout=0.5))
+    with connect(ws_url(srv, "/echo/a")) as ws:
+        ws.recv()
+        time.sleep(0.3)
+        ws.send("keepalive")
+        assert ws.recv() == "keepalive"
+        t0 = time.monotonic()
+        with pytest.raises(ConnectionClosed) as info:
+            ws.recv(timeout=5)
+        assert time.monotonic() - t0 < 3
+    close_code(srv, info, 1001)
+
+
+@pytest.mark.parametrize(
+    ("origin", "host", "allowed", "ok"),
+    [
+        (None, "a:1", (), True),
+        ("http://a:1", "a:1", (), True),
+        ("http://b:1", "a:1", (), False),
+        ("https://x.example.com", "a", ["*.example.com"], True),
+        ("https://example.com.evil.net", "a", ["*.example.com"], False),
+        ("https://app.test", "a", ["https://app.test"], True),
+        ("http://app.test", "a", ["https://app.test"], False),
+        ("null", "a", (), False),
+        ("https://anything", "a", ["*"], True),
+    ],
+)
+def test_origin_allowed_rules(origin: str | None, host: str, allowed: list[str], ok: bool) -> None:
+    assert origin_allowed(origin, host, allowed) is ok
