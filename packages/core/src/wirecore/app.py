@@ -19,7 +19,8 @@ from ._transport import AsgiTransport, RsgiTransport, Transport
 from .exceptions import HTTPError, WebSocketDisconnect
 from .requests import Request
 from .responses import JSONResponse, RedirectResponse, Response, to_response
-from .routing import WEBSOCKET, Handler, Route, Router, SlashPolicy, run_sync
+from .codec import encode
+from .routing import WEBSOCKET, Handler, Match, Route, Router, SlashPolicy, run_sync
 from .websockets import AsgiWebSocket, RsgiWebSocket, WebSocket
 
 __all__ = ["App", "Middleware", "Mount"]
@@ -32,6 +33,8 @@ Middleware = Callable[[Request, CallNext], Awaitable[Response]]
 Lifespan = Callable[["App"], contextlib.AbstractAsyncContextManager[Any]]
 
 MiB = 1024 * 1024
+_JSON_HEADERS = [("content-type", "application/json")]  # read-only: shared by every fast reply
+_JSON_RAW_HEADERS = ((b"content-type", b"application/json"),)
 
 
 class Mount:
@@ -181,14 +184,16 @@ class App:
     async def _endpoint(self, request: Request) -> Response:
         """Route ``request`` and run its handler (the innermost step of the middleware chain)."""
         match = self.router.lookup(request.method, request.path)
-        if match is not None:
-            route = match.route
-            if route is not None:
-                request.path_params = match.params
-                return await self._call_handler(route, request)
-            if match.redirect is not None:
-                location = match.redirect + (f"?{request.query_string}" if request.query_string else "")
-                return RedirectResponse(location, 308)
+        if match is not None and match.route is not None:
+            request.path_params = match.params
+            return await self._call_handler(match.route, request)
+        return await self._unrouted(request, match)
+
+    async def _unrouted(self, request: Request, match: Match | None) -> Response:
+        """No route for this method: a slash redirect, a mount, the fallback, 405 or 404."""
+        if match is not None and match.redirect is not None:
+            location = match.redirect + (f"?{request.query_string}" if request.query_string else "")
+            return RedirectResponse(location, 308)
         if request.method in ("GET", "HEAD"):
             path = request.path
             for prefix, target in self.mounts:
@@ -219,18 +224,24 @@ class App:
                 response = await self._chain(request)
             else:
                 response = await self._endpoint(request)
-            head = request.method == "HEAD"
+        except Exception as exc:  # noqa: BLE001 - answered at the edge
+            response = self.error_response(exc, request)
+        await self._send_response(response, request, transport)
+
+    async def _send_response(self, response: Response, request: Request, transport: Transport) -> None:
+        head = request.method == "HEAD"
+        try:
             if response.streaming:
                 await self._send_live(response, transport, head)
             else:
                 await response.send(transport, head)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - answered at the edge
             if transport.sent:
                 self.logger.error(
                     "error after the response started in %s %s", request.method, request.path, exc_info=exc
                 )
                 return
-            await self.error_response(exc, request).send(transport, request.method == "HEAD")
+            await self.error_response(exc, request).send(transport, head)
 
     async def _send_live(self, response: Response, transport: Transport, head: bool) -> None:
         task = asyncio.current_task()
@@ -322,21 +333,29 @@ class App:
             if self.middleware:
                 await self._run_http(request, transport)
                 return
-            # fast path: route, call, answer
+            # The fast path, for the common case: routed, no middleware, a dict or list result.
+            method = request.method
             try:
-                response = await self._endpoint(request)
-                if response.streaming:
-                    await self._send_live(response, transport, request.method == "HEAD")
-                elif request.method == "HEAD":
-                    await response.send(transport, True)
+                match = self.router.lookup(method, request.path)
+                if match is not None and match.route is not None:
+                    request.path_params = match.params
+                    route = match.route
+                    if route.is_async:
+                        result = await route.handler(request)
+                    else:
+                        result = await run_sync(asyncio.get_running_loop(), route.handler, request)
+                    kind = type(result)
+                    if (kind is dict or kind is list) and method != "HEAD":
+                        body = encode(result)
+                        transport.sent = True
+                        proto.response_bytes(200, _JSON_HEADERS, body)
+                        return
+                    response = result if isinstance(result, Response) else to_response(result)
                 else:
-                    transport.sent = True
-                    proto.response_bytes(response.status, response.headers, response.body)
-            except Exception as exc:
-                if transport.sent:
-                    self.logger.error("error after the response started in %s", scope.path, exc_info=exc)
-                    return
-                await self.error_response(exc, request).send(transport, request.method == "HEAD")
+                    response = await self._unrouted(request, match)
+            except Exception as exc:  # noqa: BLE001 - answered at the edge
+                response = self.error_response(exc, request)
+            await self._send_response(response, request, transport)
         elif scope.proto == "ws":
             match = self.router.lookup(WEBSOCKET, scope.path)
             await self._run_websocket(RsgiWebSocket(self, scope, proto, match.params if match else {}))
@@ -347,9 +366,10 @@ class App:
         kind = scope["type"]
         if kind == "http":
             transport = AsgiTransport(receive, send)
+            method = scope["method"]
             request = Request(
                 self,
-                scope["method"],
+                method,
                 scope["path"],
                 scope.get("query_string", b"").decode("latin-1"),
                 scope.get("headers", []),
@@ -358,6 +378,32 @@ class App:
                 client=tuple(scope["client"]) if scope.get("client") else None,
                 scope=scope,
             )
+            if not self.middleware and method != "HEAD":
+                # The fast path: a routed async handler returning a dict or list.
+                match = self.router.lookup(method, request.path)
+                if match is not None and match.route is not None and match.route.is_async:
+                    request.path_params = match.params
+                    try:
+                        result = await match.route.handler(request)
+                    except Exception as exc:  # noqa: BLE001 - answered at the edge
+                        await self.error_response(exc, request).send(transport)
+                        return
+                    kind = type(result)
+                    if kind is dict or kind is list:
+                        body = encode(result)
+                        transport.sent = True
+                        await send(
+                            {
+                                "type": "http.response.start",
+                                "status": 200,
+                                "headers": [*_JSON_RAW_HEADERS, (b"content-length", str(len(body)).encode())],
+                            }
+                        )
+                        await send({"type": "http.response.body", "body": body})
+                        return
+                    response = result if isinstance(result, Response) else to_response(result)
+                    await self._send_response(response, request, transport)
+                    return
             await self._run_http(request, transport)
         elif kind == "websocket":
             await self._run_websocket(AsgiWebSocket(self, scope, receive, send, {}))

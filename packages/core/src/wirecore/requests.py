@@ -18,6 +18,8 @@ __all__ = ["Request"]
 
 T = TypeVar("T")
 
+_NO_PARAMS: dict[str, str] = {}
+
 
 class Request:
     """One HTTP request: method, path, query, headers, cookies, client and a lazy body.
@@ -34,6 +36,7 @@ class Request:
         "_query",
         "_raw_headers",
         "_scope",
+        "_state",
         "_transport",
         "app",
         "method",
@@ -41,7 +44,6 @@ class Request:
         "path_params",
         "query_string",
         "scheme",
-        "state",
     )
 
     def __init__(
@@ -62,17 +64,23 @@ class Request:
         self.method = method
         self.path = path
         self.query_string = query_string
-        self.path_params: dict[str, str] = path_params if path_params is not None else {}
+        self.path_params: dict[str, str] = path_params if path_params is not None else _NO_PARAMS
         self.scheme = scheme
         self._client = client
-        self.state: dict[str, Any] = {}
         self._raw_headers = raw_headers
-        self._headers: Headers | None = None
-        self._query: QueryParams | None = None
-        self._cookies: dict[str, str] | None = None
-        self._body: bytes | None = None
         self._transport = transport
         self._scope = scope
+        # _headers, _query, _cookies, _body and _state are filled on first use: a request that
+        # never looks at them never pays for them.
+
+    @property
+    def state(self) -> dict[str, Any]:
+        """A per-request dict for middleware and handlers to share things in."""
+        try:
+            return self._state
+        except AttributeError:
+            self._state: dict[str, Any] = {}
+            return self._state
 
     @property
     def client(self) -> tuple[str, int] | None:
@@ -92,15 +100,16 @@ class Request:
     @property
     def headers(self) -> Headers:
         """Request headers, case-insensitive."""
-        h = self._headers
-        if h is None:
+        try:
+            return self._headers
+        except AttributeError:
             raw = self._raw_headers
             if isinstance(raw, list):  # ASGI: list of (bytes, bytes)
                 h = Headers((k.decode("latin-1"), v.decode("latin-1")) for k, v in raw)
             else:  # RSGI: a mapping-like with .items()
                 h = Headers(raw.items())
-            self._headers = h
-        return h
+            self._headers: Headers = h
+            return h
 
     def header(self, name: str, default: str | None = None) -> str | None:
         """One header's value (case-insensitive), or ``default``."""
@@ -108,10 +117,11 @@ class Request:
 
     @property
     def query_params(self) -> QueryParams:
-        q = self._query
-        if q is None:
-            q = self._query = QueryParams(self.query_string)
-        return q
+        try:
+            return self._query
+        except AttributeError:
+            self._query: QueryParams = QueryParams(self.query_string)
+            return self._query
 
     @overload
     def query(self, name: str) -> str | None: ...
@@ -135,9 +145,10 @@ class Request:
 
     @property
     def cookies(self) -> dict[str, str]:
-        c = self._cookies
-        if c is None:
-            c = {}
+        try:
+            return self._cookies
+        except AttributeError:
+            c: dict[str, str] = {}
             raw = self.headers.get("cookie")
             if raw:
                 jar: SimpleCookie = SimpleCookie()
@@ -146,8 +157,8 @@ class Request:
                 except Exception:
                     jar = SimpleCookie()
                 c = {k: m.value for k, m in jar.items()}
-            self._cookies = c
-        return c
+            self._cookies: dict[str, str] = c
+            return c
 
     @property
     def content_length(self) -> int | None:
@@ -158,16 +169,17 @@ class Request:
 
     async def body(self) -> bytes:
         """The whole body (read once, then cached)."""
-        b = self._body
-        if b is None:
+        try:
+            return self._body
+        except AttributeError:
             limit = self.app.max_body_size
             declared = self.content_length
             if limit is not None and declared is not None and declared > limit:
                 from .exceptions import BodyTooLarge
 
                 raise BodyTooLarge(limit)
-            b = self._body = await self._transport.read_body(limit, declared)
-        return b
+            self._body: bytes = await self._transport.read_body(limit, declared)
+            return self._body
 
     async def json(self, type: Any = None) -> Any:
         """The body decoded as JSON (validated into ``type`` if given); malformed JSON is a 400."""

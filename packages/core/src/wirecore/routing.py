@@ -42,13 +42,17 @@ class Route:
     param_names: tuple[str | None, ...]
     is_async: bool
     name: str | None = None
+    param_slots: tuple[tuple[int, str], ...] = ()
+
+    def __post_init__(self) -> None:
+        self.param_slots = tuple((i, n) for i, n in enumerate(self.param_names) if n is not None)
 
     @property
     def is_static(self) -> bool:
-        return not any(self.param_names)
+        return not self.param_slots
 
     def params_for(self, parts: list[str] | tuple[str, ...]) -> dict[str, str]:
-        return {n: parts[i] for i, n in enumerate(self.param_names) if n is not None}
+        return {n: parts[i] for i, n in self.param_slots}
 
 
 @dataclass(slots=True)
@@ -97,8 +101,8 @@ class Router:
             raise ValueError(f"slashes must be 'strict', 'ignore' or 'redirect', not {slashes!r}")
         self.slashes = slashes
         self.routes: list[Route] = []
-        self._static: dict[str, dict[str, Route]] | None = None
-        self._static_params: dict[str, dict[str, dict[str, str]]] = {}
+        self._static: dict[str, dict[str, Match]] | None = None
+        self._static_mismatch: dict[str, Match | None] = {}
         self._tree: _Node | None = None
 
     # registration -------------------------------------------------------------------
@@ -203,18 +207,24 @@ class Router:
             if self.slashes == "strict" and route.path.endswith("/"):
                 node = node.literal.setdefault("", _Node())
             node.routes.setdefault(route.method, route)
-        # Resolve each static path against the tree once, so earlier param routes still win.
-        static_params: dict[str, dict[str, dict[str, str]]] = {}
+        # Resolve each static path against the tree once, so earlier param routes still win,
+        # and keep a ready Match per method: a static lookup is then two dict hits.
+        matches: dict[str, dict[str, Match]] = {}
+        mismatch: dict[str, Match | None] = {}
         for key, methods in static.items():
             parts = self._parts(key)
             for route in self._tree_candidates(tree, parts):
                 have = methods.get(route.method)
                 if have is None or route.index < have.index:
                     methods[route.method] = route
-                    static_params.setdefault(key, {})[route.method] = route.params_for(parts)
+            table = {m: Match(r, r.params_for(parts)) for m, r in methods.items()}
+            if "GET" in table and "HEAD" not in table:
+                table["HEAD"] = table["GET"]
+            matches[key] = table
+            mismatch[key] = self._mismatch(methods.values())
         self._tree = tree
-        self._static_params = static_params
-        self._static = static
+        self._static_mismatch = mismatch
+        self._static = matches
 
     def _parts(self, path: str) -> list[str]:
         if self.slashes == "strict":
@@ -229,19 +239,19 @@ class Router:
         """Every route in the tree whose shape matches ``parts`` (all methods)."""
         found: list[Route] = []
         n = len(parts)
-
-        def walk(node: _Node, i: int) -> None:
+        stack = [(tree, 0)]
+        while stack:
+            node, i = stack.pop()
             if i == n:
-                found.extend(node.routes.values())
-                return
+                if node.routes:
+                    found.extend(node.routes.values())
+                continue
             seg = parts[i]
+            if node.param is not None and seg:
+                stack.append((node.param, i + 1))
             child = node.literal.get(seg)
             if child is not None:
-                walk(child, i + 1)
-            if node.param is not None and seg:
-                walk(node.param, i + 1)
-
-        walk(tree, 0)
+                stack.append((child, i + 1))
         return found
 
     # lookup -------------------------------------------------------------------------
@@ -261,15 +271,10 @@ class Router:
         key = path
         if self.slashes == "ignore" and (path.endswith("/") or "//" in path or not path.startswith("/")):
             key = "/" + "/".join(p for p in path.split("/") if p)
-        methods = static.get(key)
-        if methods is not None:
-            route = methods.get(method)
-            if route is None and method == "HEAD":
-                route = methods.get("GET")
-            if route is not None:
-                params = self._static_params.get(key)
-                return Match(route, params.get(route.method, _EMPTY) if params else _EMPTY)
-            return self._mismatch(methods.values())
+        table = static.get(key)
+        if table is not None:
+            found = table.get(method)
+            return found if found is not None else self._static_mismatch[key]
         assert self._tree is not None
         parts = self._parts(key)
         candidates = self._tree_candidates(self._tree, parts)
