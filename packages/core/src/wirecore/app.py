@@ -16,10 +16,10 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any
 
 from ._transport import AsgiTransport, RsgiTransport, Transport
+from .codec import encode
 from .exceptions import HTTPError, WebSocketDisconnect
 from .requests import Request
 from .responses import JSONResponse, RedirectResponse, Response, to_response
-from .codec import encode
 from .routing import WEBSOCKET, Handler, Match, Route, Router, SlashPolicy, run_sync
 from .websockets import AsgiWebSocket, RsgiWebSocket, WebSocket
 
@@ -224,7 +224,7 @@ class App:
                 response = await self._chain(request)
             else:
                 response = await self._endpoint(request)
-        except Exception as exc:  # noqa: BLE001 - answered at the edge
+        except Exception as exc:
             response = self.error_response(exc, request)
         await self._send_response(response, request, transport)
 
@@ -235,7 +235,7 @@ class App:
                 await self._send_live(response, transport, head)
             else:
                 await response.send(transport, head)
-        except Exception as exc:  # noqa: BLE001 - answered at the edge
+        except Exception as exc:
             if transport.sent:
                 self.logger.error(
                     "error after the response started in %s %s", request.method, request.path, exc_info=exc
@@ -353,7 +353,7 @@ class App:
                     response = result if isinstance(result, Response) else to_response(result)
                 else:
                     response = await self._unrouted(request, match)
-            except Exception as exc:  # noqa: BLE001 - answered at the edge
+            except Exception as exc:
                 response = self.error_response(exc, request)
             await self._send_response(response, request, transport)
         elif scope.proto == "ws":
@@ -385,7 +385,7 @@ class App:
                     request.path_params = match.params
                     try:
                         result = await match.route.handler(request)
-                    except Exception as exc:  # noqa: BLE001 - answered at the edge
+                    except Exception as exc:
                         await self.error_response(exc, request).send(transport)
                         return
                     kind = type(result)

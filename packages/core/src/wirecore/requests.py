@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from . import codec
 from .datastructures import Headers, QueryParams, convert
-from .exceptions import HTTPError
+from .exceptions import BodyTooLarge, HTTPError
 
 if TYPE_CHECKING:
     from ._transport import Transport
@@ -175,9 +175,7 @@ class Request:
             limit = self.app.max_body_size
             declared = self.content_length
             if limit is not None and declared is not None and declared > limit:
-                from .exceptions import BodyTooLarge
-
-                raise BodyTooLarge(limit)
+                raise BodyTooLarge(limit) from None
             self._body: bytes = await self._transport.read_body(limit, declared)
             return self._body
 
