@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator, Callable
 import httpx
 import msgspec
 import pytest
+
 from wirecore import (
     App,
     BytesResponse,
@@ -315,3 +316,82 @@ def test_failing_startup_stops_the_server_with_the_error(interface: str) -> None
     assert not server.running
     with socket.socket() as s:  # nothing listens on the port it had
         assert s.connect_ex(("127.0.0.1", server.port)) != 0
+
+
+def test_cookie_values_survive_a_round_trip(serve: Serve) -> None:
+    app = App()
+
+    @app.get("/set")
+    async def set_cookie(request: Request) -> Response:
+        response = JSONResponse({"ok": True})
+        response.set_cookie("note", "a b;c=d")
+        return response
+
+    @app.get("/read")
+    async def read_cookie(request: Request) -> object:
+        return {"note": request.cookies.get("note")}
+
+    srv = serve(app)
+    with httpx.Client(base_url=srv.url) as client:
+        r = client.get("/set")
+        assert "HttpOnly" in r.headers["set-cookie"] and "SameSite=lax" in r.headers["set-cookie"]
+        assert client.get("/read").json() == {"note": "a b;c=d"}
+
+
+def test_head_keeps_declared_lengths_and_streams_send_none(serve: Serve) -> None:
+    app = App()
+
+    @app.get("/fixed")
+    async def fixed(request: Request) -> Response:
+        return Response(b"hello", headers={"content-length": "5"}, media_type="text/plain")
+
+    @app.get("/stream")
+    async def stream(request: Request) -> Response:
+        return StreamResponse(iter([b"a", b"b"]), "text/plain")
+
+    srv = serve(app)
+    r = httpx.head(srv.url + "/fixed")
+    assert r.headers.get_list("content-length") == ["5"]
+    r = httpx.head(srv.url + "/stream")
+    assert r.status_code == 200 and r.content == b""
+    assert "content-length" not in r.headers  # unknown length: none is claimed
+    assert httpx.get(srv.url + "/stream").text == "ab"
+
+
+def test_typed_json_body_mismatch_is_a_422(serve: Serve) -> None:
+    app = App()
+
+    @app.post("/users")
+    async def create(request: Request) -> object:
+        user = await request.json(User)
+        return {"created": user.name}
+
+    srv = serve(app)
+    assert httpx.post(srv.url + "/users", json={"id": 1, "name": "ada"}).json() == {"created": "ada"}
+    r = httpx.post(srv.url + "/users", json={"id": "one", "name": "ada"})
+    assert r.status_code == 422 and "$.id" in r.json()["detail"]
+    assert httpx.post(srv.url + "/users", content=b"{").status_code == 400
+
+
+async def test_failed_startup_can_be_retried() -> None:
+    calls: list[int] = []
+
+    def flaky() -> None:
+        calls.append(1)
+        if len(calls) == 1:
+            raise ConnectionError("not yet")
+
+    app = App()
+    app.on_startup.append(flaky)
+    with pytest.raises(ConnectionError):
+        await app.startup()
+    await app.startup()
+    assert len(calls) == 2
+
+
+def test_sync_websocket_handlers_are_refused_at_registration() -> None:
+    app = App()
+    with pytest.raises(TypeError, match="async"):
+
+        @app.websocket("/ws")
+        def ws(websocket: object) -> None: ...

@@ -13,6 +13,7 @@ from .datastructures import Headers, QueryParams
 from .exceptions import (
     AlreadyRunningError,
     BodyTooLarge,
+    ClientDisconnected,
     HTTPError,
     LifespanError,
     PortInUseError,
@@ -44,6 +45,7 @@ __all__ = [
     "App",
     "BodyTooLarge",
     "BytesResponse",
+    "ClientDisconnected",
     "FileResponse",
     "HTMLResponse",
     "HTTPError",

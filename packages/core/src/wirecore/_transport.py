@@ -12,7 +12,7 @@ from collections.abc import AsyncGenerator, AsyncIterable, Iterable
 from pathlib import Path
 from typing import Any
 
-from .exceptions import BodyTooLarge
+from .exceptions import BodyTooLarge, ClientDisconnected
 
 __all__ = ["AsgiTransport", "RsgiTransport", "Transport"]
 
@@ -35,10 +35,6 @@ async def _aiter(iterator: AsyncIterable[Any] | Iterable[Any]) -> AsyncGenerator
         yield item
 
 
-class _Disconnected(Exception):
-    pass
-
-
 class Transport:
     """Send a response and read a request body; one per HTTP request."""
 
@@ -47,7 +43,11 @@ class Transport:
     def __init__(self) -> None:
         self.sent = False
 
-    async def send_whole(self, status: int, headers: list[tuple[str, str]], body: bytes) -> None:
+    async def send_whole(
+        self, status: int, headers: list[tuple[str, str]], body: bytes, *, head: bool = False
+    ) -> None:
+        """Send a complete response; with ``head`` the headers are sent as given (no body, no
+        computed length)."""
         raise NotImplementedError
 
     async def send_stream(
@@ -88,7 +88,7 @@ class Transport:
             if not gone:
                 raise
             task.uncancel()
-        except (OSError, RuntimeError, _Disconnected):
+        except (OSError, RuntimeError, ClientDisconnected):
             pass  # the client went away while we wrote
         finally:
             watcher.remove_done_callback(on_gone)
@@ -110,7 +110,9 @@ class RsgiTransport(Transport):
         super().__init__()
         self.proto = proto
 
-    async def send_whole(self, status: int, headers: list[tuple[str, str]], body: bytes) -> None:
+    async def send_whole(
+        self, status: int, headers: list[tuple[str, str]], body: bytes, *, head: bool = False
+    ) -> None:
         self.sent = True
         self.proto.response_bytes(status, headers, body)
 
@@ -126,17 +128,20 @@ class RsgiTransport(Transport):
         self.proto.response_file(status, headers, str(path))
 
     async def read_body(self, limit: int | None, declared: int | None) -> bytes:
-        if limit is None:
-            body: bytes = await self.proto()
-            return body
-        chunks = []
-        total = 0
-        async for chunk in self.proto:
-            total += len(chunk)
-            if total > limit:
-                raise BodyTooLarge(limit)
-            chunks.append(chunk)
-        return b"".join(chunks)
+        try:
+            if limit is None:
+                body: bytes = await self.proto()
+                return body
+            chunks = []
+            total = 0
+            async for chunk in self.proto:
+                total += len(chunk)
+                if total > limit:
+                    raise BodyTooLarge(limit)
+                chunks.append(chunk)
+            return b"".join(chunks)
+        except (OSError, RuntimeError) as exc:  # granian's "protocol closed" errors
+            raise ClientDisconnected() from exc
 
     def wait_disconnect(self) -> Any:
         return self.proto.client_disconnect()
@@ -151,10 +156,12 @@ class AsgiTransport(Transport):
         self.send = send
         self._body_done = False
 
-    async def send_whole(self, status: int, headers: list[tuple[str, str]], body: bytes) -> None:
+    async def send_whole(
+        self, status: int, headers: list[tuple[str, str]], body: bytes, *, head: bool = False
+    ) -> None:
         self.sent = True
         raw = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers]
-        if not any(k == b"content-length" for k, _ in raw):
+        if not head and not any(k == b"content-length" for k, _ in raw):
             raw.append((b"content-length", str(len(body)).encode()))
         await self.send({"type": "http.response.start", "status": status, "headers": raw})
         await self.send({"type": "http.response.body", "body": body})
@@ -194,7 +201,7 @@ class AsgiTransport(Transport):
         while True:
             message = await self.receive()
             if message["type"] == "http.disconnect":
-                raise _Disconnected()
+                raise ClientDisconnected()
             chunk = message.get("body", b"")
             total += len(chunk)
             if limit is not None and total > limit:

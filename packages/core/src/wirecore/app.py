@@ -17,7 +17,7 @@ from typing import Any
 
 from ._transport import AsgiTransport, RsgiTransport, Transport
 from .codec import encode
-from .exceptions import HTTPError, WebSocketDisconnect
+from .exceptions import ClientDisconnected, HTTPError, WebSocketDisconnect
 from .requests import Request
 from .responses import JSONResponse, RedirectResponse, Response, to_response
 from .routing import WEBSOCKET, Handler, Match, Route, Router, SlashPolicy, run_sync
@@ -35,6 +35,7 @@ Lifespan = Callable[["App"], contextlib.AbstractAsyncContextManager[Any]]
 MiB = 1024 * 1024
 _JSON_HEADERS = [("content-type", "application/json")]  # read-only: shared by every fast reply
 _JSON_RAW_HEADERS = ((b"content-type", b"application/json"),)
+_GONE = Response(b"", 499)  # marker: the client disconnected, send nothing
 
 
 class Mount:
@@ -128,7 +129,6 @@ class App:
         """Run startup hooks and enter the lifespan context (idempotent)."""
         if self._started:
             return
-        self._started = True
         for hook in self.on_startup:
             result = hook()
             if asyncio.iscoroutine(result):
@@ -137,6 +137,7 @@ class App:
             cm = self.lifespan(self)
             await cm.__aenter__()
             self._lifespan_cm = cm
+        self._started = True
 
     async def shutdown(self) -> None:
         """Close live connections, exit the lifespan context and run shutdown hooks."""
@@ -212,6 +213,8 @@ class App:
 
     def error_response(self, exc: BaseException, request: Request | None = None) -> Response:
         """Turn an exception into a response: HTTPError as itself, anything else a logged 500."""
+        if isinstance(exc, ClientDisconnected):
+            return _GONE
         if isinstance(exc, HTTPError):
             return JSONResponse({"detail": exc.detail}, exc.status, exc.headers)
         where = f" in {request.method} {request.path}" if request is not None else ""
@@ -229,6 +232,8 @@ class App:
         await self._send_response(response, request, transport)
 
     async def _send_response(self, response: Response, request: Request, transport: Transport) -> None:
+        if response is _GONE:
+            return  # the client left while we read its body: nobody to answer
         head = request.method == "HEAD"
         try:
             if response.streaming:

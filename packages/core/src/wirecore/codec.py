@@ -11,7 +11,7 @@ from typing import Any, TypeVar, overload
 
 import msgspec
 
-__all__ = ["DecodeError", "EncodeError", "decode", "encode", "encode_str"]
+__all__ = ["DecodeError", "EncodeError", "ValidationError", "decode", "encode", "encode_str"]
 
 T = TypeVar("T")
 
@@ -19,6 +19,8 @@ EncodeError = TypeError
 """Raised by :func:`encode` for a value msgspec cannot encode (a ``TypeError``)."""
 DecodeError = msgspec.DecodeError
 """Raised by :func:`decode` for malformed JSON or JSON that does not match the type."""
+ValidationError = msgspec.ValidationError
+"""The :class:`DecodeError` subclass for well-formed JSON that does not match the type."""
 
 _encoder = msgspec.json.Encoder()
 _decoder = msgspec.json.Decoder()

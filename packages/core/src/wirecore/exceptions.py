@@ -8,6 +8,7 @@ from typing import Any
 __all__ = [
     "AlreadyRunningError",
     "BodyTooLarge",
+    "ClientDisconnected",
     "HTTPError",
     "LifespanError",
     "PortInUseError",
@@ -50,6 +51,10 @@ class BodyTooLarge(HTTPError):
     def __init__(self, limit: int) -> None:
         super().__init__(413, f"Request body exceeds {limit} bytes")
         self.limit = limit
+
+
+class ClientDisconnected(WireError):
+    """The HTTP client went away before its request body was read; nothing is answered."""
 
 
 class WebSocketDisconnect(WireError):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from http.cookies import SimpleCookie
 from typing import TYPE_CHECKING, Any, TypeVar, overload
+from urllib.parse import unquote
 
 from . import codec
 from .datastructures import Headers, QueryParams, convert
@@ -156,7 +157,7 @@ class Request:
                     jar.load(raw)
                 except Exception:
                     jar = SimpleCookie()
-                c = {k: m.value for k, m in jar.items()}
+                c = {k: unquote(m.value) for k, m in jar.items()}
             self._cookies: dict[str, str] = c
             return c
 
@@ -172,18 +173,24 @@ class Request:
         try:
             return self._body
         except AttributeError:
-            limit = self.app.max_body_size
-            declared = self.content_length
-            if limit is not None and declared is not None and declared > limit:
-                raise BodyTooLarge(limit) from None
-            self._body: bytes = await self._transport.read_body(limit, declared)
-            return self._body
+            pass
+        limit = self.app.max_body_size
+        declared = self.content_length
+        if limit is not None and declared is not None and declared > limit:
+            raise BodyTooLarge(limit)
+        self._body: bytes = await self._transport.read_body(limit, declared)
+        return self._body
 
     async def json(self, type: Any = None) -> Any:
-        """The body decoded as JSON (validated into ``type`` if given); malformed JSON is a 400."""
+        """The body decoded as JSON, validated into ``type`` if given.
+
+        Malformed JSON answers 400; well-formed JSON that does not fit ``type`` answers 422.
+        """
         raw = await self.body()
         try:
             return codec.decode(raw, type) if type is not None else codec.decode(raw)
+        except codec.ValidationError as exc:
+            raise HTTPError(422, f"JSON body does not match: {exc}") from None
         except codec.DecodeError as exc:
             raise HTTPError(400, f"malformed JSON body: {exc}") from None
 

@@ -114,8 +114,10 @@ class Response:
     async def send(self, transport: Transport, head: bool = False) -> None:
         """Send through ``transport``; for HEAD only the headers (with the real length)."""
         if head:
-            headers = [*self.headers, ("content-length", str(len(self.body)))]
-            await transport.send_whole(self.status, headers, b"")
+            headers = self.headers
+            if not self.has_header("content-length"):
+                headers = [*headers, ("content-length", str(len(self.body)))]
+            await transport.send_whole(self.status, headers, b"", head=True)
         else:
             await transport.send_whole(self.status, self.headers, self.body)
 
@@ -206,7 +208,7 @@ class StreamResponse(Response):
 
     async def send(self, transport: Transport, head: bool = False) -> None:
         if head:
-            await transport.send_whole(self.status, self.headers, b"")
+            await transport.send_whole(self.status, self.headers, b"", head=True)
             await _aclose(self.iterator)
             return
         await transport.send_stream(self.status, self.headers, self.iterator)
@@ -259,7 +261,7 @@ class FileResponse(Response):
     async def send(self, transport: Transport, head: bool = False) -> None:
         headers = [*self.headers, ("content-length", str(self.size))]
         if head:
-            await transport.send_whole(self.status, headers, b"")
+            await transport.send_whole(self.status, headers, b"", head=True)
         else:
             await transport.send_file(self.status, headers, self.path, self.size)
 

@@ -118,6 +118,9 @@ class Router:
             raise TypeError(f"handler for {method} {path} is not callable: {handler!r}")
         if not path.startswith("/") and self.slashes != "ignore":
             raise ValueError(f"route path must start with '/': {path!r}")
+        is_async = _is_async(handler)
+        if method.upper() == WEBSOCKET and not is_async:
+            raise TypeError(f"WebSocket handler for {path} must be an async function")
         segments = _split(path)
         names: list[str | None] = []
         for seg in segments:
@@ -142,7 +145,7 @@ class Router:
             len(self.routes),
             segments,
             tuple(names),
-            _is_async(handler),
+            is_async,
             name,
         )
         self.routes.append(route)
