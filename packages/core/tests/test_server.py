@@ -15,6 +15,7 @@ import httpx
 import pytest
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
+
 from wirecore import (
     AlreadyRunningError,
     App,
@@ -244,3 +245,49 @@ def test_blocking_serve_reports_port_in_use(tmp_path: Path) -> None:
         )
         out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=20)
     assert f"in use: 127.0.0.1:{port} is already in use" in out.stdout
+
+
+SELF_SERVING_SCRIPT = """
+import sys
+from wirecore import App, serve
+
+print("module body ran", flush=True)
+app = App()
+
+
+@app.get("/ping")
+async def ping(request):
+    return {"pong": True}
+
+
+serve("selfserve:app", host="127.0.0.1", port=int(sys.argv[1]))
+"""
+
+
+def test_serving_an_import_string_that_names_the_running_script(tmp_path: Path) -> None:
+    # `python selfserve.py` whose last line is serve("selfserve:app"): the module must not run twice
+    script = tmp_path / "selfserve.py"
+    script.write_text(SELF_SERVING_SCRIPT)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen(
+        [sys.executable, str(script), str(port)], cwd=tmp_path, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline and proc.poll() is None:
+            try:
+                assert httpx.get(f"http://127.0.0.1:{port}/ping", timeout=0.5).json() == {"pong": True}
+                break
+            except httpx.HTTPError:
+                time.sleep(0.05)
+        assert proc.poll() is None, "the server exited"
+        proc.send_signal(signal.SIGTERM)
+        out, _ = proc.communicate(timeout=10)
+        assert out.count("module body ran") == 1
+        assert proc.returncode == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()

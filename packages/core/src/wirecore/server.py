@@ -14,10 +14,12 @@ import asyncio
 import contextlib
 import errno
 import importlib
+import importlib.util
 import logging
 import os
 import signal
 import socket
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -40,7 +42,7 @@ def load_app(target: Any) -> Any:
     module_name, sep, attr = target.partition(":")
     if not sep or not module_name or not attr:
         raise ValueError(f"import string must look like 'module:attribute', not {target!r}")
-    module = importlib.import_module(module_name)
+    module = _running_script(module_name) or importlib.import_module(module_name)
     obj: Any = module
     for part in attr.split("."):
         try:
@@ -48,6 +50,31 @@ def load_app(target: Any) -> Any:
         except AttributeError:
             raise ValueError(f"{module_name!r} has no attribute {attr!r}") from None
     return obj
+
+
+def _running_script(module_name: str) -> Any:
+    """The ``__main__`` module when ``module_name`` names the script being run.
+
+    ``serve("myapp:app")`` at the bottom of ``myapp.py``, run as ``python myapp.py``, must not
+    import (and so run) ``myapp.py`` a second time.
+    """
+    if module_name in sys.modules:
+        return None
+    main = sys.modules.get("__main__")
+    main_file = getattr(main, "__file__", None)
+    if not main_file:
+        return None
+    try:
+        spec = importlib.util.find_spec(module_name)
+    except (ImportError, ValueError):
+        return None
+    if spec is None or not spec.origin:
+        return None
+    try:
+        same = Path(spec.origin).resolve() == Path(main_file).resolve()
+    except OSError:
+        return None
+    return main if same else None
 
 
 # PID files -------------------------------------------------------------------------------
