@@ -33,6 +33,7 @@ from .responses import (
     TextResponse,
 )
 from .routing import Router
+from .staticfiles import StaticFiles, guess_type, spa_fallback_handler
 from .websockets import WebSocket, origin_allowed
 
 try:
@@ -61,13 +62,16 @@ __all__ = [
     "Response",
     "Router",
     "ServerError",
+    "StaticFiles",
     "StreamResponse",
     "TextResponse",
     "WebSocket",
     "WebSocketDisconnect",
     "WireError",
     "codec",
+    "guess_type",
     "origin_allowed",
+    "spa_fallback_handler",
     "__version__",
 ]
 

@@ -185,15 +185,18 @@ class AsgiTransport(Transport):
             pass
 
     async def send_file(self, status: int, headers: list[tuple[str, str]], path: Path, size: int) -> None:
-        await self._start(status, headers)
         loop = asyncio.get_running_loop()
-        with open(path, "rb") as f:
+        f = await loop.run_in_executor(None, open, path, "rb")  # fails before anything is sent
+        try:
+            await self._start(status, headers)
             while True:
                 chunk = await loop.run_in_executor(None, f.read, _CHUNK)
                 if not chunk:
                     break
                 await self._write(chunk)
-        await self.send({"type": "http.response.body", "body": b""})
+            await self.send({"type": "http.response.body", "body": b""})
+        finally:
+            f.close()
 
     async def read_body(self, limit: int | None, declared: int | None) -> bytes:
         chunks = []

@@ -28,7 +28,8 @@ Validators: the ETag is weak, ``W/"<mtime_ns hex>-<size hex>"``. It is derived f
 metadata, not from the bytes, so it does not promise byte-for-byte identity (the meaning of a
 strong tag); it changes whenever a file is rewritten. ``If-None-Match`` (weak comparison, ``*``
 allowed) takes precedence over ``If-Modified-Since``, as HTTP requires; either answers 304 with
-no body.
+no body. Every file also carries ``X-Content-Type-Options: nosniff``: the media type comes from
+the fixed table, so browsers are told not to second-guess it.
 
 The file system calls on the request path (``realpath``, ``stat``) run inline: they are a few
 system calls on local metadata. The file's bytes are streamed by :class:`~wirecore.FileResponse`
@@ -322,7 +323,10 @@ class StaticFiles(Mount):
         if self.follow_symlinks:
             st = _stat(joined)
             return None if st is None else (joined, st)
-        real = os.path.realpath(joined)
+        try:
+            real = os.path.realpath(joined)
+        except (OSError, ValueError):
+            return None
         if real != self._root:
             if not real.startswith(self._root_prefix):
                 return None  # a link led outside the root
