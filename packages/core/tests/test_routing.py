@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from wirecore import Router
 from wirecore.routing import WEBSOCKET
 

@@ -291,3 +291,46 @@ def test_serving_an_import_string_that_names_the_running_script(tmp_path: Path) 
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def test_hundreds_of_concurrent_streams_are_all_served(interface: str) -> None:
+    # granian's default would admit only 128 concurrent connections; wirecore raises the cap
+    import asyncio
+
+    from wirecore import Hub, sse_response
+
+    hub = Hub()
+    app = App()
+
+    @app.get("/events")
+    async def events(request: Request) -> object:
+        return sse_response(hub, "t", heartbeat=None)
+
+    clients = 300
+
+    async def run(port: int) -> int:
+        async def one() -> bool:
+            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            writer.write(b"GET /events HTTP/1.1\r\nHost: x\r\n\r\n")
+            await writer.drain()
+            data = b""
+            try:
+                while b"hello" not in data:
+                    chunk = await reader.read(4096)
+                    if not chunk:
+                        return False
+                    data += chunk
+                return True
+            finally:
+                writer.close()
+
+        tasks = [asyncio.ensure_future(one()) for _ in range(clients)]
+        deadline = time.monotonic() + 15
+        while hub.subscriber_count("t") < clients and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        hub.publish("t", "hello")
+        results = await asyncio.wait_for(asyncio.gather(*tasks), 15)
+        return sum(results)
+
+    with Server(app, port=0, interface=interface) as srv:  # type: ignore[arg-type]
+        assert asyncio.run(run(srv.port)) == clients

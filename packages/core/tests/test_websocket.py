@@ -9,6 +9,7 @@ from collections.abc import Callable
 import pytest
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import connect
+
 from wirecore import App, Server, WebSocket, WebSocketDisconnect, origin_allowed
 
 Serve = Callable[..., Server]

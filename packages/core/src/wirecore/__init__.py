@@ -21,6 +21,7 @@ from .exceptions import (
     WebSocketDisconnect,
     WireError,
 )
+from .fanout import Hub, Message, Subscription
 from .requests import Request
 from .responses import (
     BytesResponse,
@@ -33,6 +34,7 @@ from .responses import (
     TextResponse,
 )
 from .routing import Router
+from .sse import format_sse, sse_response
 from .staticfiles import StaticFiles, guess_type, spa_fallback_handler
 from .websockets import WebSocket, origin_allowed
 
@@ -51,8 +53,10 @@ __all__ = [
     "HTMLResponse",
     "HTTPError",
     "Headers",
+    "Hub",
     "JSONResponse",
     "LifespanError",
+    "Message",
     "Middleware",
     "Mount",
     "PortInUseError",
@@ -64,14 +68,17 @@ __all__ = [
     "ServerError",
     "StaticFiles",
     "StreamResponse",
+    "Subscription",
     "TextResponse",
     "WebSocket",
     "WebSocketDisconnect",
     "WireError",
     "codec",
+    "format_sse",
     "guess_type",
     "origin_allowed",
     "spa_fallback_handler",
+    "sse_response",
     "__version__",
 ]
 

@@ -175,9 +175,19 @@ def _quiet_granian() -> None:
         glog.setLevel(logging.ERROR)
 
 
+# granian caps concurrent connections at ``backpressure``, which defaults to ``backlog`` (128):
+# every open SSE stream or WebSocket holds one slot, so the default would serve only 128 of them.
+DEFAULT_BACKLOG = 4096
+
+
 def _granian_server(app: Any, host: str, port: int, interface: Interface, **options: Any) -> Any:
-    from granian.constants import Interfaces
+    from granian.constants import HTTPModes, Interfaces
     from granian.server.embed import Server as GranianEmbedded
+
+    options.setdefault("backlog", DEFAULT_BACKLOG)
+    # Plain HTTP/1.1 unless asked otherwise: browsers use HTTP/2 only over TLS, and granian's
+    # auto-detecting mode costs about 10 KiB more per open connection.
+    options.setdefault("http", HTTPModes.http1)
 
     if interface not in ("rsgi", "asgi"):
         raise ValueError(f"interface must be 'rsgi' or 'asgi', not {interface!r}")
