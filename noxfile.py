@@ -84,12 +84,20 @@ def wheels(session: nox.Session) -> None:
     session.install("build")
     for folder in PACKAGES.values():
         session.run("python", "-m", "build", "--wheel", "--outdir", str(dist), str(ROOT / folder))
+    # Pin our own packages to the wheels just built: PyPI may hold other projects' releases
+    # under the same names (wesktop, pywebio...), and pip must never pick those.
+    wheels = {w.name.split("-")[0]: w for w in dist.glob("*.whl")}
+    constraints = dist / "constraints.txt"
+    constraints.write_text("".join(f"{n}=={w.name.split('-')[1]}\n" for n, w in wheels.items()))
     for name in PACKAGES:
         venv = ROOT / ".nox" / f"alone-{name}"
         shutil.rmtree(venv, ignore_errors=True)
         session.run(sys.executable, "-m", "venv", str(venv), external=True)
         py = str(venv / "bin" / "python")
-        session.run(py, "-m", "pip", "install", "-q", "--find-links", str(dist), name, external=True)
+        session.run(
+            py, "-m", "pip", "install", "-q", "--find-links", str(dist), "-c", str(constraints),
+            str(wheels[name]), external=True,
+        )
         session.run(py, str(ROOT / "tests" / "smoke" / f"{name}_smoke.py"), external=True)
 
 

@@ -167,6 +167,31 @@ def wait_for_port(host: str, port: int, timeout: float = 10.0) -> bool:
     return False
 
 
+def _os_threads() -> set[int]:
+    """Native thread ids of this process (Linux; empty elsewhere)."""
+    try:
+        return {int(tid) for tid in os.listdir("/proc/self/task")}
+    except (OSError, ValueError):
+        return set()
+
+
+def _await_native_threads(before: set[int], timeout: float = 1.0) -> None:
+    """Wait until threads granian started (not Python's own) have ended.
+
+    granian's runtime threads finish a few milliseconds after ``serve()`` returns; an interpreter
+    that exits before then can be aborted by them. Python threads started meanwhile (thread pools)
+    are not waited for.
+    """
+    if not before:
+        return
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        python_threads = {t.native_id for t in threading.enumerate()}
+        if not (_os_threads() - before - python_threads):
+            return
+        time.sleep(0.005)
+
+
 def _quiet_granian() -> None:
     # The embedded server logs an "experimental" warning on every start; keep granian's own
     # log at WARNING unless the user configured it.
@@ -319,6 +344,7 @@ class Server:
         loop = asyncio.new_event_loop()
         self._loop = loop
         asyncio.set_event_loop(loop)
+        before = _os_threads()
         try:
             loop.run_until_complete(self._main())
         except BaseException as exc:
@@ -328,6 +354,7 @@ class Server:
             with contextlib.suppress(Exception):
                 loop.run_until_complete(loop.shutdown_asyncgens())
             loop.close()
+            _await_native_threads(before)
             self._stopped.set()
 
     async def _main(self) -> None:
@@ -410,8 +437,10 @@ def serve(
     pid = PidFile(pid_file) if pid_file is not None else None
     if pid is not None:
         pid.acquire()
+    before = _os_threads()
     try:
         asyncio.run(_serve_blocking(app, host, port, interface, name, reserved, granian_options))
+        _await_native_threads(before)
     finally:
         if pid is not None:
             pid.release()
