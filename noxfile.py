@@ -14,9 +14,31 @@ from pathlib import Path
 import nox
 
 ROOT = Path(__file__).parent
-PACKAGES = {"wirecore": "packages/core"}  # import name -> folder; facades are added here
-TEST_DEPS = ["pytest>=8", "pytest-asyncio>=0.23", "pytest-timeout", "httpx", "websockets>=13"]
-SYSTEM_DEPS: list[str] = []  # Debian packages the tests need (chromium, xvfb... as facades arrive)
+PACKAGES = {  # distribution name -> folder
+    "wirecore": "packages/core",
+    "wesktop": "packages/wesktop",
+}
+TEST_DEPS = [
+    "pytest>=8",
+    "pytest-asyncio>=0.23",
+    "pytest-timeout",
+    "httpx",
+    "websockets>=13",
+    # a real pywebview window: Qt with QtWebEngine, shown on Xvfb and read back with python-xlib
+    "pywebview>=5",
+    "qtpy",
+    "PySide6>=6.5",
+    "python-xlib",
+]
+# Debian packages the tests need: Xvfb and what Qt's xcb platform and QtWebEngine load,
+# desktop-file-utils to validate .desktop files, gio to launch them.
+SYSTEM_DEPS = [
+    "xvfb", "desktop-file-utils", "libglib2.0-bin", "fonts-dejavu-core",
+    "libxcb-cursor0", "libxcb-icccm4", "libxcb-keysyms1", "libxcb-image0", "libxcb-render-util0",
+    "libxcb-shape0", "libxcb-randr0", "libxcb-xkb1", "libxkbcommon-x11-0", "libx11-xcb1",
+    "libxcomposite1", "libxdamage1", "libxrandr2", "libxtst6", "libxkbfile1", "libnss3",
+    "libasound2", "libegl1", "libgl1", "libgl1-mesa-dri", "libgbm1", "libdbus-1-3", "libfontconfig1",
+]
 
 nox.options.default_venv_backend = "uv|virtualenv"
 nox.options.sessions = ["lint", "types", "tests", "wheels", "docs"]
@@ -52,7 +74,8 @@ def tests(session: nox.Session) -> None:
     install_packages(session)
     session.install(*TEST_DEPS)
     paths = [f"{folder}/tests" for folder in PACKAGES.values()] + ["tests"]
-    session.run("pytest", *paths, *session.posargs)
+    # on CI every desktop prerequisite is installed above: a missing one is a failure, not a skip
+    session.run("pytest", *paths, *session.posargs, env={"WESKTOP_REQUIRE_DESKTOP": "1"})
 
 
 @nox.session(python="3.11")
@@ -66,7 +89,7 @@ def types(session: nox.Session) -> None:
     """mypy, strict for wirecore (configured in the root pyproject.toml)."""
     install_packages(session)
     session.install("mypy")
-    session.run("mypy", "packages/core/src/wirecore")
+    session.run("mypy", "packages/core/src/wirecore", "packages/wesktop/src/wesktop")
 
 
 @nox.session(python="3.11")

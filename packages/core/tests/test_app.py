@@ -395,3 +395,17 @@ def test_sync_websocket_handlers_are_refused_at_registration() -> None:
 
         @app.websocket("/ws")
         def ws(websocket: object) -> None: ...
+
+
+def test_wrong_method_is_405_even_with_a_fallback(serve: Serve) -> None:
+    app = App()
+
+    @app.post("/api/items")
+    async def create(request: Request) -> object:
+        return {"created": True}
+
+    app.fallback = lambda request: HTMLResponse("<p>app shell</p>")
+    srv = serve(app)
+    r = httpx.get(srv.url + "/api/items")
+    assert r.status_code == 405 and r.headers["allow"] == "POST"
+    assert httpx.get(srv.url + "/client/route").text == "<p>app shell</p>"

@@ -178,11 +178,14 @@ class AsgiTransport(Transport):
         self, status: int, headers: list[tuple[str, str]], iterator: AsyncIterable[Any] | Iterable[Any]
     ) -> None:
         await self._start(status, headers)
-        await self._pump(iterator, self._write)
         try:
-            await self.send({"type": "http.response.body", "body": b""})
-        except (OSError, RuntimeError):
-            pass
+            await self._pump(iterator, self._write)
+        finally:
+            # end the chunked body cleanly, also when the stream is cut short at shutdown
+            try:
+                await self.send({"type": "http.response.body", "body": b""})
+            except (OSError, RuntimeError):
+                pass
 
     async def send_file(self, status: int, headers: list[tuple[str, str]], path: Path, size: int) -> None:
         loop = asyncio.get_running_loop()

@@ -195,6 +195,10 @@ class App:
         if match is not None and match.redirect is not None:
             location = match.redirect + (f"?{request.query_string}" if request.query_string else "")
             return RedirectResponse(location, 308)
+        if match is not None and match.allowed:
+            # the path exists for other methods: that is the answer, not a mount or the fallback
+            allow = ", ".join(sorted(match.allowed))
+            return JSONResponse({"detail": "Method Not Allowed"}, 405, {"allow": allow})
         if request.method in ("GET", "HEAD"):
             path = request.path
             for prefix, target in self.mounts:
@@ -206,9 +210,6 @@ class App:
                 if asyncio.iscoroutine(result):
                     result = await result
                 return to_response(result)
-        if match is not None and match.allowed:
-            allow = ", ".join(sorted(match.allowed))
-            return JSONResponse({"detail": "Method Not Allowed"}, 405, {"allow": allow})
         return JSONResponse({"detail": "Not Found"}, 404)
 
     def error_response(self, exc: BaseException, request: Request | None = None) -> Response:

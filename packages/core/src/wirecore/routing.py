@@ -15,7 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-__all__ = ["Match", "Route", "Router", "SlashPolicy"]
+__all__ = ["Match", "Route", "Router", "SlashPolicy", "is_async"]
+
 
 SlashPolicy = Literal["strict", "ignore", "redirect"]
 """How trailing (and leading) slashes count:
@@ -75,7 +76,9 @@ class _Node:
 _EMPTY: dict[str, str] = {}
 
 
-def _is_async(handler: Handler) -> bool:
+def is_async(handler: Handler) -> bool:
+    """Whether calling ``handler`` returns an awaitable (async functions, partials of them,
+    objects with an async ``__call__``)."""
     target = handler
     while isinstance(target, functools.partial):
         target = target.func
@@ -118,8 +121,8 @@ class Router:
             raise TypeError(f"handler for {method} {path} is not callable: {handler!r}")
         if not path.startswith("/") and self.slashes != "ignore":
             raise ValueError(f"route path must start with '/': {path!r}")
-        is_async = _is_async(handler)
-        if method.upper() == WEBSOCKET and not is_async:
+        handler_is_async = is_async(handler)
+        if method.upper() == WEBSOCKET and not handler_is_async:
             raise TypeError(f"WebSocket handler for {path} must be an async function")
         segments = _split(path)
         names: list[str | None] = []
@@ -145,7 +148,7 @@ class Router:
             len(self.routes),
             segments,
             tuple(names),
-            is_async,
+            handler_is_async,
             name,
         )
         self.routes.append(route)

@@ -175,21 +175,22 @@ def _os_threads() -> set[int]:
         return set()
 
 
-def _await_native_threads(before: set[int], timeout: float = 1.0) -> None:
-    """Wait until threads granian started (not Python's own) have ended.
+def _await_native_threads(threads: set[int], timeout: float = 1.0) -> None:
+    """Wait until the given native (granian runtime) threads have ended.
 
     granian's runtime threads finish a few milliseconds after ``serve()`` returns; an interpreter
-    that exits before then can be aborted by them. Python threads started meanwhile (thread pools)
-    are not waited for.
+    that exits before then can be aborted by them.
     """
-    if not before:
-        return
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        python_threads = {t.native_id for t in threading.enumerate()}
-        if not (_os_threads() - before - python_threads):
-            return
-        time.sleep(0.005)
+    while threads and time.monotonic() < deadline:
+        threads = threads & _os_threads()
+        if threads:
+            time.sleep(0.005)
+
+
+def _new_native_threads(before: set[int]) -> set[int]:
+    """Native threads started since ``before`` that are not Python threads."""
+    return _os_threads() - before - {t.native_id for t in threading.enumerate()}
 
 
 def _quiet_granian() -> None:
@@ -291,6 +292,7 @@ class Server:
         self._error: BaseException | None = None
         self._ready = threading.Event()
         self._stopped = threading.Event()
+        self._native_threads: set[int] = set()
 
     @property
     def url(self) -> str:
@@ -318,6 +320,8 @@ class Server:
         self._error = None
         self._ready.clear()
         self._stopped.clear()
+        self._native_threads = set()
+        before = _os_threads()
         self._thread = threading.Thread(target=self._run, name=f"{self.name}-server", daemon=True)
         self._thread.start()
         try:
@@ -328,6 +332,8 @@ class Server:
             if self._error is None and self._ready.is_set():
                 if not wait_for_port(self.host, self.port, max(0.1, deadline - time.monotonic())):
                     self._error = ServerError(f"{self.url} did not start accepting connections")
+                # granian's runtime threads for this server exist once it accepts connections
+                self._native_threads = _new_native_threads(before)
             elif self._error is None:
                 self._error = ServerError(f"{self.name} did not start within {timeout}s")
         finally:
@@ -344,7 +350,6 @@ class Server:
         loop = asyncio.new_event_loop()
         self._loop = loop
         asyncio.set_event_loop(loop)
-        before = _os_threads()
         try:
             loop.run_until_complete(self._main())
         except BaseException as exc:
@@ -354,7 +359,7 @@ class Server:
             with contextlib.suppress(Exception):
                 loop.run_until_complete(loop.shutdown_asyncgens())
             loop.close()
-            _await_native_threads(before)
+            _await_native_threads(self._native_threads)
             self._stopped.set()
 
     async def _main(self) -> None:
@@ -440,7 +445,7 @@ def serve(
     before = _os_threads()
     try:
         asyncio.run(_serve_blocking(app, host, port, interface, name, reserved, granian_options))
-        _await_native_threads(before)
+        _await_native_threads(_new_native_threads(before))
     finally:
         if pid is not None:
             pid.release()

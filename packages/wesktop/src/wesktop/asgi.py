@@ -1,0 +1,630 @@
+"""Routing, requests, responses and the application: wesktop's documented API on wirecore.
+
+Everything HTTP is wirecore's: the compiled router, body reading with its size cap, JSON, the
+response types, static files, 404/405/HEAD, errors and the two interfaces (ASGI 3 and RSGI).
+This module only gives it wesktop's shape:
+
+- :class:`Router` is a wirecore router with slashes ignored, whose handlers take a wesktop
+  :class:`Request` (body already read, ``json`` a property) and may return any value;
+- :func:`create_app` builds a :class:`WesktopApp`: a wirecore app plus wesktop's ASGI middleware
+  classes, static directory, SPA fallback, and the Host/Origin guard of :mod:`wesktop.security`;
+- :func:`add_ws_route` registers raw ASGI WebSocket handlers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from wirecore import (
+    App,
+    BytesResponse,
+    HTMLResponse,
+    HTTPError,
+    JSONResponse,
+    Response,
+    TextResponse,
+    codec,
+)
+from wirecore import Request as WireRequest
+from wirecore import Router as WireRouter
+from wirecore import StreamResponse as WireStreamResponse
+from wirecore._transport import AsgiTransport, RsgiTransport
+from wirecore.datastructures import Headers, QueryParams, convert
+from wirecore.routing import WEBSOCKET, Match, Route, is_async, run_sync
+from wirecore.staticfiles import StaticFiles, spa_fallback_handler
+from wirecore.websockets import AsgiWebSocket, RsgiWebSocket
+
+from ._bridge import AsgiWebSocketHandler, asgi_scope, asgi_websocket_endpoint
+from .security import SAFE_METHODS, RequestGuard
+
+if TYPE_CHECKING:
+    from wirecore.responses import HeadersLike
+
+__all__ = [
+    "BytesResponse",
+    "HTMLResponse",
+    "HTTPError",
+    "JSONResponse",
+    "Request",
+    "Response",
+    "Router",
+    "StreamResponse",
+    "TextResponse",
+    "WesktopApp",
+    "add_ws_route",
+    "create_app",
+    "remove_ws_route",
+]
+
+logger = logging.getLogger("wesktop")
+
+Handler = Callable[..., Any]
+ASGIApp = Callable[[dict[str, Any], Any, Any], Any]
+
+MiB = 1024 * 1024
+_BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+_ORIGINAL = "_wesktop_handler"  # the user's function, kept on the endpoint that wraps it
+
+
+# responses ------------------------------------------------------------------------------------
+
+
+class StreamResponse(WireStreamResponse):
+    """Chunks from an async (or plain) generator of ``bytes`` or ``str``, sent as produced.
+
+    wesktop's argument order: ``StreamResponse(generator, content_type, headers=None)``; the
+    status is a keyword (``status=200``). The generator is closed as soon as the client leaves.
+    """
+
+    __slots__ = ()
+
+    def __init__(
+        self,
+        generator: Any,
+        content_type: str = "application/octet-stream",
+        headers: HeadersLike = None,
+        *,
+        status: int = 200,
+    ) -> None:
+        super().__init__(generator, content_type, status, headers)
+
+
+# requests -------------------------------------------------------------------------------------
+
+
+class _Malformed:
+    __slots__ = ("detail",)
+
+    def __init__(self, detail: str) -> None:
+        self.detail = detail
+
+
+class Request:
+    """One HTTP request, as a wesktop handler sees it.
+
+    ``Request(scope, path_params=None, body=None)`` builds one from an ASGI scope dict (handy in
+    unit tests); the app wraps each routed wirecore request in one, with the body already read.
+    """
+
+    __slots__ = ("_json", "_request", "_scope", "body", "path_params")
+
+    _json: Any  # set on first access of ``json``
+    body: bytes | None
+    """The raw body, read before the handler runs for every method; ``None`` when the request
+    carried none (a GET without ``Content-Length``)."""
+    path_params: dict[str, str]
+    """``{param}`` captures of the matched route."""
+
+    def __init__(
+        self, scope: dict[str, Any], path_params: dict[str, str] | None = None, body: bytes | None = None
+    ) -> None:
+        self._scope: dict[str, Any] | None = scope
+        self._request = WireRequest(
+            None,  # type: ignore[arg-type]  # no app: a hand-made request has no body to read
+            scope.get("method", "GET"),
+            scope.get("path", "/"),
+            scope.get("query_string", b"").decode("latin-1"),
+            scope.get("headers", []),
+            None,  # type: ignore[arg-type]
+            scheme=scope.get("scheme", "http"),
+            client=tuple(scope["client"]) if scope.get("client") else None,
+            scope=scope,
+        )
+        self.path_params = path_params if path_params is not None else {}
+        self.body = body
+
+    # wesktop's documented members ---------------------------------------------------------------
+
+    @property
+    def scope(self) -> dict[str, Any]:
+        """The ASGI scope dict. Under RSGI an equivalent dict is built on first access."""
+        scope = self._scope
+        if scope is None:
+            raw = self._request.scope
+            scope = raw if isinstance(raw, dict) else asgi_scope(raw, "http")
+            self._scope = scope
+        return scope
+
+    @property
+    def body_size(self) -> int:
+        """Length of the body in bytes (0 without one)."""
+        body = self.body
+        return len(body) if body is not None else 0
+
+    @property
+    def json(self) -> Any:
+        """The body decoded as JSON (msgspec), decoded on first access and cached.
+
+        ``None`` when there is no body (or an empty one). Malformed JSON raises
+        :class:`~wirecore.HTTPError` 400, which answers the request with
+        ``{"detail": "malformed JSON body: ..."}`` unless the handler catches it.
+        """
+        try:
+            value = self._json
+        except AttributeError:
+            body = self.body
+            if not body:
+                value = None
+            else:
+                try:
+                    value = codec.decode(body)
+                except codec.DecodeError as exc:
+                    value = _Malformed(f"malformed JSON body: {exc}")
+            self._json = value
+        if type(value) is _Malformed:
+            raise HTTPError(400, value.detail)
+        return value
+
+    def query(self, name: str, default: Any = None, type_: Callable[[str], Any] = str) -> Any:
+        """The first value of query parameter ``name`` converted by ``type_``.
+
+        Missing or blank (``?x=``) gives ``default``. ``bool`` reads ``false``/``0``/``no``/``off``
+        as False and ``true``/``1``/``yes``/``on`` as True. A value that does not convert
+        answers 400 (raises :class:`~wirecore.HTTPError`).
+        """
+        values = self._request.query_params.getlist(name)
+        if not values or not values[0]:
+            return default
+        try:
+            return convert(values[0], type_)
+        except (TypeError, ValueError):
+            type_name = getattr(type_, "__name__", str(type_))
+            raise HTTPError(400, f"query parameter {name!r} is not a valid {type_name}") from None
+
+    def header(self, name: str, default: str | None = None) -> str | None:
+        """The first value of header ``name`` (case-insensitive), or ``default``."""
+        values = self._request.headers.getlist(name)
+        return values[0] if values else default
+
+    # more of the request, from wirecore ---------------------------------------------------------
+
+    @property
+    def method(self) -> str:
+        return self._request.method
+
+    @property
+    def path(self) -> str:
+        return self._request.path
+
+    @property
+    def headers(self) -> Headers:
+        """All headers, case-insensitive."""
+        return self._request.headers
+
+    @property
+    def query_params(self) -> QueryParams:
+        """All query parameters (``getlist`` for repeated ones)."""
+        return self._request.query_params
+
+    @property
+    def cookies(self) -> dict[str, str]:
+        return self._request.cookies
+
+    @property
+    def client(self) -> tuple[str, int] | None:
+        """The peer's ``(host, port)``."""
+        return self._request.client
+
+    @property
+    def state(self) -> dict[str, Any]:
+        """A per-request dict to share things in."""
+        return self._request.state
+
+    @property
+    def app(self) -> App:
+        return self._request.app
+
+    @property
+    def wire(self) -> WireRequest:
+        """The underlying :class:`wirecore.Request`."""
+        return self._request
+
+    def __repr__(self) -> str:
+        return f"<wesktop.Request {self.method} {self.path}>"
+
+
+_new_request = object.__new__
+
+
+def _announces_body(request: WireRequest) -> bool:
+    """Whether a request declares a body (``Content-Length`` or ``Transfer-Encoding``)."""
+    scope = request.scope
+    if isinstance(scope, dict):
+        for key, _ in scope.get("headers", ()):
+            if key == b"content-length" or key == b"transfer-encoding":
+                return True
+        return False
+    if scope is None:
+        headers = request.headers
+        return "content-length" in headers or "transfer-encoding" in headers
+    raw = scope.headers
+    return "content-length" in raw or "transfer-encoding" in raw
+
+
+def _http_endpoint(handler: Handler) -> Handler:
+    """The wirecore handler that runs a wesktop ``handler``.
+
+    It reads the body (for POST, PUT and PATCH always, for other methods when one is declared;
+    capped by the app's ``max_body_size``: 413), builds the wesktop :class:`Request`, runs the
+    handler (plain functions in the thread pool) and converts its result: responses, ``dict``
+    and ``list`` as they are (wirecore encodes those on its fast path), anything else as JSON
+    (``None`` is ``null``, a ``str`` a JSON string), as wesktop always did.
+    """
+    handler_is_async = is_async(handler)
+
+    async def endpoint(request: WireRequest) -> Any:
+        req = _new_request(Request)
+        req._request = request
+        req._scope = None
+        req.path_params = request.path_params
+        if request.method in _BODY_METHODS or _announces_body(request):
+            req.body = await request.body()
+        else:
+            req.body = None
+        if handler_is_async:
+            result = await handler(req)
+        else:
+            result = await run_sync(asyncio.get_running_loop(), handler, req)
+        kind = type(result)
+        if kind is dict or kind is list or isinstance(result, Response):
+            return result
+        return JSONResponse(result)
+
+    setattr(endpoint, _ORIGINAL, handler)
+    endpoint.__name__ = getattr(handler, "__name__", "endpoint")
+    endpoint.__qualname__ = getattr(handler, "__qualname__", endpoint.__name__)
+    return endpoint
+
+
+def _ws_endpoint(path: str, handler: AsgiWebSocketHandler) -> Handler:
+    if not callable(handler):
+        raise TypeError(f"WebSocket handler for {path} is not callable: {handler!r}")
+    if not is_async(handler):
+        raise TypeError(f"WebSocket handler for {path} must be an async function (scope, receive, send)")
+    endpoint = asgi_websocket_endpoint(handler)
+    setattr(endpoint, _ORIGINAL, handler)
+    return endpoint
+
+
+# routing --------------------------------------------------------------------------------------
+
+
+class Router(WireRouter):
+    """wesktop's route table: wirecore's compiled router with leading, trailing and doubled
+    slashes ignored.
+
+    ``{param}`` segments capture one whole segment; for one method the first registered route
+    that matches wins. Handlers take a :class:`Request`; ``async def`` handlers run on the event
+    loop, plain ``def`` ones in a thread pool. WebSocket routes (:meth:`add_ws_route`,
+    :meth:`websocket`) take raw ASGI handlers ``(scope, receive, send)``, like :func:`add_ws_route`,
+    but belong to this router only.
+    """
+
+    shared_ws_routes: bool
+    """Whether WebSocket paths this router does not know fall back to the routes registered
+    with the module-level :func:`add_ws_route` (set by ``create_app(shared_ws_routes=...)``)."""
+
+    def __init__(self) -> None:
+        super().__init__(slashes="ignore")
+        self.shared_ws_routes = True
+
+    def add_route(self, method: str, path: str, handler: Handler, *, name: str | None = None) -> Route:
+        """Register ``handler`` for ``method`` (any case) and ``path``.
+
+        ``method`` ``"WEBSOCKET"`` registers a raw ASGI WebSocket handler.
+        """
+        if not callable(handler):
+            raise TypeError(f"handler for {method} {path} is not callable: {handler!r}")
+        original = getattr(handler, _ORIGINAL, handler)  # re-registering (include) never wraps twice
+        is_ws = method.upper() == WEBSOCKET
+        endpoint = _ws_endpoint(path, original) if is_ws else _http_endpoint(original)
+        return super().add_route(method, path, endpoint, name=name)
+
+    def add_ws_route(self, path: str, handler: AsgiWebSocketHandler) -> Route:
+        """Register a raw ASGI WebSocket handler on this router (only apps using it see it)."""
+        return self.add_route(WEBSOCKET, path, handler)
+
+    def lookup(self, method: str, path: str) -> Match | None:
+        match = _wire_lookup(self, method, path)
+        if method == WEBSOCKET and (match is None or match.route is None) and self.shared_ws_routes:
+            return _shared_ws.lookup(path)
+        return match
+
+    def match(self, method: str, path: str) -> tuple[Handler, dict[str, str]] | None:
+        """``(handler, path_params)`` for ``method`` (any case) and ``path``, or ``None``."""
+        found = self.lookup(method.upper(), path)
+        if found is None or found.route is None:
+            return None
+        handler = found.route.handler
+        return getattr(handler, _ORIGINAL, handler), dict(found.params)
+
+
+_wire_lookup = WireRouter.lookup
+_app_rsgi = App.__rsgi__
+
+
+class _SharedWebSocketRoutes:
+    """The process-wide WebSocket routes of :func:`add_ws_route`, compiled into a router.
+
+    Each change builds and compiles a new router and then publishes it with one assignment, so
+    lookups (on any server thread) never see a half-made table.
+    """
+
+    def __init__(self) -> None:
+        self._routes: dict[str, tuple[AsgiWebSocketHandler, Handler]] = {}
+        self._router: WireRouter | None = None
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def _key(path: str) -> str:
+        return "/" + "/".join(p for p in path.split("/") if p)
+
+    def add(self, path: str, handler: AsgiWebSocketHandler) -> None:
+        endpoint = _ws_endpoint(path, handler)
+        key = self._key(path)
+        with self._lock:
+            old = self._routes.get(key)
+            if old is not None and old[0] is not handler:
+                logger.warning("add_ws_route: %s was registered before; the new handler replaces it", key)
+            self._routes[key] = (handler, endpoint)
+            self._publish()
+
+    def remove(self, path: str) -> bool:
+        with self._lock:
+            if self._routes.pop(self._key(path), None) is None:
+                return False
+            self._publish()
+            return True
+
+    def _publish(self) -> None:
+        if not self._routes:
+            self._router = None
+            return
+        router = WireRouter(slashes="ignore")
+        for key, (_, endpoint) in self._routes.items():
+            router.add_route(WEBSOCKET, key, endpoint)
+        router.compile()
+        self._router = router
+
+    def lookup(self, path: str) -> Match | None:
+        router = self._router
+        return router.lookup(WEBSOCKET, path) if router is not None else None
+
+
+_shared_ws = _SharedWebSocketRoutes()
+
+
+def add_ws_route(path: str, handler: AsgiWebSocketHandler) -> None:
+    """Register a raw ASGI WebSocket handler ``(scope, receive, send)`` for ``path``.
+
+    The registration is process-wide, as wesktop always documented: every app made by
+    :func:`create_app` sees it, whether registered before or after the app was made, unless the
+    app was made with ``shared_ws_routes=False``. A route on the app's own router
+    (:meth:`Router.add_ws_route`) takes precedence. ``{param}`` segments work (the values are in
+    ``scope["path_params"]``); slashes are ignored as for HTTP routes. Registering a path again
+    replaces its handler, with a warning in the log; :func:`remove_ws_route` removes one.
+    """
+    _shared_ws.add(path, handler)
+
+
+def remove_ws_route(path: str) -> bool:
+    """Remove a route registered with :func:`add_ws_route`; False if there was none."""
+    return _shared_ws.remove(path)
+
+
+# the app --------------------------------------------------------------------------------------
+
+
+class WesktopApp(App):
+    """A wirecore :class:`~wirecore.App` with wesktop's ASGI middleware and request guard.
+
+    Without ASGI middleware it speaks ASGI 3 and RSGI alike (``preferred_interface`` is
+    ``"rsgi"``). ASGI middleware classes can only wrap the ASGI interface, so an app that has
+    them is ASGI-only: ``preferred_interface`` is ``"asgi"`` (what :func:`wesktop.serve` uses),
+    and served over RSGI anyway it answers 500 and logs why, rather than skip the middleware.
+
+    The guard (:class:`~wesktop.security.RequestGuard`) runs first, outside every middleware,
+    for HTTP requests and WebSocket upgrades on both interfaces.
+    """
+
+    def __init__(
+        self,
+        router: Router | WireRouter | None = None,
+        *,
+        asgi_middleware: Sequence[Callable[[Any], Any]] = (),
+        guard: RequestGuard | None = None,
+        **options: Any,
+    ) -> None:
+        super().__init__(router if router is not None else Router(), **options)
+        self.guard = guard if guard is not None and not guard.disabled else None
+        self.asgi_middleware = list(asgi_middleware)
+        app: Any = self._asgi_inner
+        for mw in reversed(self.asgi_middleware):
+            app = mw(app)
+        self._asgi_app: ASGIApp | None = app if self.asgi_middleware else None
+        self._rsgi_warned = False
+
+    @property
+    def preferred_interface(self) -> str:
+        """``"rsgi"``, or ``"asgi"`` when ASGI middleware must run."""
+        return "asgi" if self._asgi_app is not None else "rsgi"
+
+    async def _asgi_inner(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        await App.__call__(self, scope, receive, send)
+
+    # ASGI -----------------------------------------------------------------------------------
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        guard = self.guard
+        if guard is not None:
+            kind = scope["type"]
+            if kind == "http" or kind == "websocket":
+                host = origin = None
+                for key, value in scope.get("headers", ()):
+                    if key == b"host":
+                        if host is None:  # the first, as RSGI reports it
+                            host = value.decode("latin-1")
+                    elif key == b"origin" and origin is None:
+                        origin = value.decode("latin-1")
+                method = scope.get("method", "GET") if kind == "http" else WEBSOCKET
+                reason = guard.refusal(method, host, origin)
+                if reason is not None:
+                    self._log_refusal(reason, scope.get("path", ""))
+                    if kind == "http":
+                        await JSONResponse({"detail": reason}, 403).send(AsgiTransport(receive, send))
+                    else:
+                        await AsgiWebSocket(self, scope, receive, send, {}).close(1008)
+                    return
+        app = self._asgi_app
+        if app is None:
+            await App.__call__(self, scope, receive, send)
+        else:
+            await app(scope, receive, send)
+
+    # RSGI -----------------------------------------------------------------------------------
+
+    def __rsgi_init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        if self._asgi_app is not None:
+            self._warn_rsgi()
+        super().__rsgi_init__(loop)
+
+    async def __rsgi__(self, scope: Any, proto: Any) -> None:
+        guard = self.guard
+        # The usual request (a GET with a Host already seen, no ASGI middleware) passes on a few
+        # attribute reads and one set lookup; everything else is screened in full.
+        screen = self._asgi_app is not None or (
+            guard is not None
+            and (
+                scope.proto != "http"
+                or scope.method not in SAFE_METHODS
+                or scope.headers.get("host") not in guard.seen
+            )
+        )
+        if screen and await self._screen_rsgi(scope, proto):
+            return
+        await _app_rsgi(self, scope, proto)
+
+    async def _screen_rsgi(self, scope: Any, proto: Any) -> bool:
+        """Refuse an RSGI request the guard rejects (403) or one that would skip the ASGI
+        middleware (500); True when it was refused."""
+        if self._asgi_app is not None:
+            self._warn_rsgi()
+            reason, status = "Internal Server Error", 500
+        else:
+            guard = self.guard
+            assert guard is not None
+            headers = scope.headers
+            method = WEBSOCKET if scope.proto == "ws" else scope.method
+            refusal = guard.refusal(method, headers.get("host") or scope.authority, headers.get("origin"))
+            if refusal is None:
+                return False
+            self._log_refusal(refusal, scope.path)
+            reason, status = refusal, 403
+        if scope.proto == "ws":
+            await RsgiWebSocket(self, scope, proto, {}).close(1008)
+        else:
+            await JSONResponse({"detail": reason}, status).send(RsgiTransport(proto))
+        return True
+
+    def _warn_rsgi(self) -> None:
+        if not self._rsgi_warned:
+            self._rsgi_warned = True
+            self.logger.error(
+                "this app has ASGI middleware, which cannot run under RSGI: serve it with "
+                "interface='asgi' (wesktop.serve does so by itself); every request answers 500"
+            )
+
+    def _log_refusal(self, reason: str, path: str) -> None:
+        self.logger.warning("refused %s: %s", path, reason)
+
+
+def _spa_fallback(app: App, index: str | os.PathLike[str]) -> Handler:
+    """Serve ``index`` for unmatched GET/HEAD requests, but 405 for a path that has routes for
+    other methods (a GET to a POST-only API route is a client error, not a page)."""
+    serve_index = spa_fallback_handler(index)
+
+    async def fallback(request: WireRequest) -> Response:
+        match = app.router.lookup(request.method, request.path)
+        if match is not None and match.allowed:
+            raise HTTPError(405, headers={"allow": ", ".join(sorted(match.allowed))})
+        return await serve_index(request)
+
+    return fallback
+
+
+def create_app(
+    router: Router | None = None,
+    middleware: Sequence[Callable[[Any], Any]] | None = None,
+    static_dir: str | os.PathLike[str] | None = None,
+    static_path: str = "/assets",
+    spa_fallback: str | os.PathLike[str] | None = None,
+    lifespan: Callable[[Any], Any] | None = None,
+    name: str | None = None,
+    *,
+    allowed_hosts: Iterable[str] | None = None,
+    allowed_origins: Iterable[str] = (),
+    max_body_size: int | None = 16 * MiB,
+    shared_ws_routes: bool = True,
+    static_cache_control: str | None = "no-cache",
+) -> WesktopApp:
+    """The application for ``router``: an ASGI 3 callable that is also an RSGI app.
+
+    :param router: the routes (looked up at request time, so routes added later count).
+    :param middleware: ASGI middleware classes, each called as ``mw(app)``; the first is the
+        outermost. An app with middleware is served over ASGI (see :class:`WesktopApp`).
+    :param static_dir: a directory whose files are served under ``static_path`` (GET and HEAD;
+        no dotfiles, nothing outside it, ETags and ``Cache-Control: static_cache_control``).
+    :param static_path: the URL prefix of ``static_dir``.
+    :param spa_fallback: an ``index.html`` served for every unmatched GET (a single-page app's
+        client-side routes). Only that file is served this way.
+    :param lifespan: ``lifespan(app)`` returning an async context manager entered at startup and
+        exited at shutdown; if entering raises, the server does not start.
+    :param name: the logger name for this app's errors (default ``"wesktop"``).
+    :param allowed_hosts: Host names the app answers (default: loopback names; ``["*"]``: any).
+    :param allowed_origins: other origins allowed to send state-changing requests and open
+        WebSockets (default: only the app's own origin; ``["*"]``: any).
+    :param max_body_size: larger request bodies answer 413 (``None``: no cap).
+    :param shared_ws_routes: whether routes from the module-level :func:`add_ws_route` apply.
+    """
+    if router is None:
+        router = Router()
+    if isinstance(router, Router):
+        router.shared_ws_routes = shared_ws_routes
+    app = WesktopApp(
+        router,
+        asgi_middleware=tuple(middleware or ()),
+        guard=RequestGuard(allowed_hosts, allowed_origins),
+        lifespan=lifespan,
+        max_body_size=max_body_size,
+        name=name or "wesktop",
+    )
+    if static_dir is not None:
+        app.mount(static_path, StaticFiles(static_dir, index=None, cache_control=static_cache_control))
+    if spa_fallback is not None:
+        app.fallback = _spa_fallback(app, spa_fallback)
+    return app
