@@ -135,6 +135,7 @@ def bench(session: nox.Session) -> None:
 
 @nox.session(python="3.11")
 def demo(session: nox.Session) -> None:
-    """The project's main job: the demo app on http://127.0.0.1:8000."""
+    """The project's main job: the wesktop dashboard on http://127.0.0.1:8000 (headless; add
+    `-- --window` for a native window, which needs wesktop[desktop] and a display)."""
     install_packages(session)
-    session.run("python", "examples/core_demo.py", *session.posargs)
+    session.run("python", "examples/wesktop_dashboard/app.py", *session.posargs)

@@ -8,6 +8,7 @@ import importlib.util
 import json
 import re
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -58,5 +59,29 @@ with tempfile.TemporaryDirectory() as tmp:
     finally:
         if proc.poll() is None:
             proc.kill()
+# the dashboard example serves too, headless, from the installed wheel
+dashboard = Path(__file__).resolve().parents[2] / "examples" / "wesktop_dashboard" / "app.py"
+with socket.socket() as s:
+    s.bind(("127.0.0.1", 0))
+    free_port = s.getsockname()[1]
+proc = subprocess.Popen([sys.executable, str(dashboard), "--port", str(free_port)], stderr=subprocess.PIPE)
+try:
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            state = json.loads(urllib.request.urlopen(f"http://127.0.0.1:{free_port}/api/state", timeout=2).read())
+            break
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit("the dashboard example did not serve") from None
+            time.sleep(0.1)
+    page = urllib.request.urlopen(f"http://127.0.0.1:{free_port}/", timeout=5).read().decode()
+    assert "<html" in page.lower() and isinstance(state, dict), state
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(10) == 0
+finally:
+    if proc.poll() is None:
+        proc.kill()
+
 gui = "without" if importlib.util.find_spec("webview") is None else "with"
-print(f"wesktop {wesktop.__version__} installed alone ({gui} pywebview): serves headless over granian")
+print(f"wesktop {wesktop.__version__} installed alone ({gui} pywebview): serves headless over granian, dashboard example too")
