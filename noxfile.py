@@ -29,10 +29,13 @@ TEST_DEPS = [
     "qtpy",
     "PySide6>=6.5",
     "python-xlib",
+    # the browser end-to-end tests drive Debian's Chromium (no browser download)
+    "playwright",
 ]
 # Debian packages the tests need: Xvfb and what Qt's xcb platform and QtWebEngine load,
 # desktop-file-utils to validate .desktop files, gio to launch them.
 SYSTEM_DEPS = [
+    "chromium",
     "xvfb", "desktop-file-utils", "libglib2.0-bin", "fonts-dejavu-core",
     "libxcb-cursor0", "libxcb-icccm4", "libxcb-keysyms1", "libxcb-image0", "libxcb-render-util0",
     "libxcb-shape0", "libxcb-randr0", "libxcb-xkb1", "libxkbcommon-x11-0", "libx11-xcb1",
@@ -75,7 +78,10 @@ def tests(session: nox.Session) -> None:
     session.install(*TEST_DEPS)
     paths = [f"{folder}/tests" for folder in PACKAGES.values()] + ["tests"]
     # on CI every desktop prerequisite is installed above: a missing one is a failure, not a skip
-    session.run("pytest", *paths, *session.posargs, env={"WESKTOP_REQUIRE_DESKTOP": "1"})
+    session.run(
+        "pytest", *paths, *session.posargs,
+        env={"WESKTOP_REQUIRE_DESKTOP": "1", "WIRE_REQUIRE_BROWSER": "1"},
+    )
 
 
 @nox.session(python="3.11")

@@ -65,7 +65,7 @@ async def echo(ws: WebSocket) -> None:
 
 PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
-<title>wirecore demo</title>
+<title>wirecore demo</title><link rel="icon" href="data:,">
 <style>
  body{font:16px/1.5 system-ui,sans-serif;max-width:40rem;margin:2rem auto;padding:0 1rem;color:#222}
  h1{font-size:1.4rem} section{border:1px solid #ddd;border-radius:8px;padding:1rem;margin:1rem 0}
