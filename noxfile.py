@@ -24,6 +24,7 @@ TEST_DEPS = [
     "pytest-timeout",
     "httpx",
     "websockets>=13",
+    "hypothesis",
     # a real pywebview window: Qt with QtWebEngine, shown on Xvfb and read back with python-xlib
     "pywebview>=5",
     "qtpy",

@@ -143,3 +143,30 @@ def test_bad_patterns_are_refused(bad: str) -> None:
 def test_handler_must_be_callable() -> None:
     with pytest.raises(TypeError):
         Router().add_route("GET", "/x", "nope")  # type: ignore[arg-type]
+
+
+# The fast resolve() must agree with the full lookup() for any route table and path.
+from hypothesis import example, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_SEGMENTS = st.sampled_from(["a", "me", "{x}"])
+_ROUTE = st.tuples(
+    st.sampled_from(["GET", "POST", "DELETE"]),
+    st.lists(_SEGMENTS, min_size=1, max_size=3),
+)
+_PATH = st.lists(st.sampled_from(["a", "me", "7", ""]), min_size=1, max_size=3)
+
+
+@settings(max_examples=400, deadline=None)
+@example(routes=[("GET", ["{x}", "me"]), ("GET", ["a", "{x}"])], path=["a", "me"], method="GET")
+@given(routes=st.lists(_ROUTE, min_size=1, max_size=8), path=_PATH, method=st.sampled_from(["GET", "POST", "HEAD"]))
+def test_resolve_agrees_with_lookup(routes: list[tuple[str, list[str]]], path: list[str], method: str) -> None:
+    r = Router()
+    for i, (m, segs) in enumerate(routes):
+        names = iter("pqrstuvw")
+        fixed = [f"{{{next(names)}}}" if s.startswith("{") else s for s in segs]  # unique param names
+        r.add_route(m, "/" + "/".join(fixed), (lambda i=i: i))
+    url = "/" + "/".join(path)
+    m = r.lookup(method, url)
+    expected = (m.route, m.params) if m is not None and m.route is not None else None
+    assert r.resolve(method, url) == expected

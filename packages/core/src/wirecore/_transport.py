@@ -106,8 +106,8 @@ class Transport:
 class RsgiTransport(Transport):
     __slots__ = ("proto",)
 
-    def __init__(self, proto: Any) -> None:
-        super().__init__()
+    def __init__(self, proto: Any) -> None:  # built per request: kept to two stores
+        self.sent = False
         self.proto = proto
 
     async def send_whole(

@@ -184,11 +184,11 @@ class App:
 
     async def _endpoint(self, request: Request) -> Response:
         """Route ``request`` and run its handler (the innermost step of the middleware chain)."""
-        match = self.router.lookup(request.method, request.path)
-        if match is not None and match.route is not None:
-            request.path_params = match.params
-            return await self._call_handler(match.route, request)
-        return await self._unrouted(request, match)
+        found = self.router.resolve(request.method, request.path)
+        if found is not None:
+            request.path_params = found[1]
+            return await self._call_handler(found[0], request)
+        return await self._unrouted(request, self.router.lookup(request.method, request.path))
 
     async def _unrouted(self, request: Request, match: Match | None) -> Response:
         """No route for this method: a slash redirect, a mount, the fallback, 405 or 404."""
@@ -342,10 +342,9 @@ class App:
             # The fast path, for the common case: routed, no middleware, a dict or list result.
             method = request.method
             try:
-                match = self.router.lookup(method, request.path)
-                if match is not None and match.route is not None:
-                    request.path_params = match.params
-                    route = match.route
+                found = self.router.resolve(method, request.path)
+                if found is not None:
+                    route, request.path_params = found
                     if route.is_async:
                         result = await route.handler(request)
                     else:
@@ -358,7 +357,7 @@ class App:
                         return
                     response = result if isinstance(result, Response) else to_response(result)
                 else:
-                    response = await self._unrouted(request, match)
+                    response = await self._unrouted(request, self.router.lookup(method, request.path))
             except Exception as exc:
                 response = self.error_response(exc, request)
             await self._send_response(response, request, transport)
@@ -386,11 +385,11 @@ class App:
             )
             if not self.middleware and method != "HEAD":
                 # The fast path: a routed async handler returning a dict or list.
-                match = self.router.lookup(method, request.path)
-                if match is not None and match.route is not None and match.route.is_async:
-                    request.path_params = match.params
+                found = self.router.resolve(method, request.path)
+                if found is not None and found[0].is_async:
+                    route, request.path_params = found
                     try:
-                        result = await match.route.handler(request)
+                        result = await route.handler(request)
                     except Exception as exc:
                         await self.error_response(exc, request).send(transport)
                         return

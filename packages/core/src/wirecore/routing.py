@@ -74,6 +74,7 @@ class _Node:
 
 
 _EMPTY: dict[str, str] = {}
+_NO_SEGMENT = "\x00"  # a path segment no route spells
 
 
 def is_async(handler: Handler) -> bool:
@@ -107,6 +108,8 @@ class Router:
         self._static: dict[str, dict[str, Match]] | None = None
         self._static_mismatch: dict[str, Match | None] = {}
         self._tree: _Node | None = None
+        self._tails: dict[str, dict[str, tuple[Route, str]]] = {}
+        self._last_literals: frozenset[str] = frozenset()
 
     # registration -------------------------------------------------------------------
 
@@ -230,7 +233,77 @@ class Router:
             mismatch[key] = self._mismatch(methods.values())
         self._tree = tree
         self._static_mismatch = mismatch
+        self._tails, self._last_literals = self._index_tails(tree)
         self._static = matches
+
+    def _index_tails(
+        self, tree: _Node
+    ) -> tuple[dict[str, dict[str, tuple[Route, str]]], frozenset[str]]:
+        """Index routes whose one parameter is the last segment (``/api/users/{id}``) by their
+        literal prefix (``/api/users/``).
+
+        Each prefix is resolved against the whole tree once, with a last segment no route spells,
+        so earlier registrations still win; a method whose winner has other parameters is left
+        out (the full walk answers it). A request whose last segment is a literal somewhere in
+        the tree also takes the full walk.
+        """
+        last_literals = frozenset(
+            r.segments[-1] for r in self.routes if r.segments and not r.is_static and r.param_names[-1] is None
+        )
+        tails: dict[str, dict[str, tuple[Route, str]]] = {}
+        for route in self.routes:
+            slots = route.param_slots
+            if len(slots) != 1 or slots[0][0] != len(route.segments) - 1 or route.path.endswith("/"):
+                continue
+            prefix = "/" + "".join(seg + "/" for seg in route.segments[:-1])
+            if prefix in tails:
+                continue
+            parts = self._parts(prefix + _NO_SEGMENT)
+            best: dict[str, Route] = {}
+            for r in self._tree_candidates(tree, parts):
+                have = best.get(r.method)
+                if have is None or r.index < have.index:
+                    best[r.method] = r
+            table = {
+                m: (r, r.param_slots[0][1])
+                for m, r in best.items()
+                if len(r.param_slots) == 1 and r.param_slots[0][0] == len(parts) - 1
+            }
+            if "GET" in table and "HEAD" not in best:
+                table["HEAD"] = table["GET"]
+            tails[prefix] = table
+        return tails, last_literals
+
+    def resolve(self, method: str, path: str) -> tuple[Route, dict[str, str]] | None:
+        """``(route, path_params)`` for a request, or ``None`` (then :meth:`lookup` tells why).
+
+        The fast path used for every request: a static path is one dict hit, a path whose only
+        parameter is its last segment is an ``rfind``, a slice and a dict hit.
+        """
+        static = self._static
+        if static is None:
+            self.compile()
+            static = self._static
+            assert static is not None
+        key = path
+        if self.slashes == "ignore" and (path.endswith("/") or "//" in path or not path.startswith("/")):
+            key = "/" + "/".join(p for p in path.split("/") if p)
+        table = static.get(key)
+        if table is not None:
+            found = table.get(method)
+            return (found.route, found.params) if found is not None and found.route is not None else None
+        cut = key.rfind("/") + 1
+        seg = key[cut:]
+        if seg and seg not in self._last_literals:
+            tail = self._tails.get(key[:cut])
+            if tail is not None:
+                hit = tail.get(method)
+                if hit is not None:
+                    return hit[0], {hit[1]: seg}
+        match = self.lookup(method, path)
+        if match is None or match.route is None:
+            return None
+        return match.route, match.params
 
     def _parts(self, path: str) -> list[str]:
         if self.slashes == "strict":
