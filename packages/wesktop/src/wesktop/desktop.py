@@ -11,6 +11,7 @@ pywebview (and through it Qt, GTK, Cocoa or WebView2) is imported only inside :f
 from __future__ import annotations
 
 import contextlib
+import importlib
 import importlib.util
 import logging
 import os
@@ -128,7 +129,7 @@ def _require_window_host(app: Any, host: str) -> None:
 
 def _import_webview() -> ModuleType:
     try:
-        import webview
+        webview: ModuleType = importlib.import_module("webview")
     except ImportError as exc:
         raise DesktopError(f"wesktop.run() needs pywebview, which is not installed: {INSTALL_HINT}") from exc
     return webview
