@@ -1,9 +1,11 @@
-"""Helpers shared by the benchmarks: granian server processes, CPU and memory accounting, stats."""
+"""Helpers shared by the benchmarks: contenders and their granian server processes, the virtual
+environments of other package versions, CPU and memory accounting, stats."""
 
 from __future__ import annotations
 
 import contextlib
 import http.client
+import json
 import os
 import platform
 import resource
@@ -14,6 +16,8 @@ import subprocess
 import sys
 import tempfile
 import time
+import venv
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,6 +28,7 @@ BENCH_DIR = Path(__file__).resolve().parent
 APPS_DIR = BENCH_DIR / "apps"
 REPO_ROOT = BENCH_DIR.parent
 HOST = "127.0.0.1"
+_CLK_TCK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 
 def free_port() -> int:
@@ -32,17 +37,13 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _raise_nofile() -> None:
+def raise_nofile_limit() -> None:
+    """Let this process hold as many sockets as the hard limit allows."""
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     want = hard if hard != resource.RLIM_INFINITY else 65536
     if soft < want:
         with contextlib.suppress(ValueError, OSError):
             resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
-
-
-def raise_nofile_limit() -> None:
-    """Let this process hold as many sockets as the hard limit allows."""
-    _raise_nofile()
 
 
 def http_get(port: int, path: str, timeout: float = 2.0, method: str = "GET") -> tuple[int, bytes]:
@@ -61,12 +62,14 @@ class GranianServer:
 
     Nothing else is set: granian's defaults (event loop, threads, backpressure) apply alike to
     every contender. ``extra_args`` exists for the fan-out bench, which needs a larger backlog.
+    ``python`` runs granian: this interpreter, or that of one of :data:`VENVS`.
     """
 
     target: str
     interface: str
     ready_path: str = "/"
     extra_args: tuple[str, ...] = ()
+    python: str = sys.executable
     port: int = 0
     proc: subprocess.Popen[bytes] | None = None
     log_path: Path | None = None
@@ -74,7 +77,7 @@ class GranianServer:
 
     def command(self) -> list[str]:
         return [
-            sys.executable, "-m", "granian",
+            self.python, "-m", "granian",
             "--interface", self.interface,
             "--workers", "1",
             "--host", HOST,
@@ -98,7 +101,7 @@ class GranianServer:
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
-                preexec_fn=_raise_nofile,
+                preexec_fn=raise_nofile_limit,
             )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -129,6 +132,17 @@ class GranianServer:
                 t = p.cpu_times()
                 total += t.user + t.system
         return total
+
+    def loop_thread_cpu_seconds(self) -> float | None:
+        """CPU of the worker's main thread, the one that runs the event loop and so the app's
+        Python code (granian's own Rust threads are not in it); None where /proc is missing."""
+        worker = (self._ps[1:] or self._ps)[0].pid
+        try:
+            stat = Path(f"/proc/{worker}/task/{worker}/stat").read_text()
+        except OSError:
+            return None
+        fields = stat.rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / _CLK_TCK
 
     def rss_bytes(self) -> int:
         """Resident memory of granian's processes."""
@@ -180,6 +194,116 @@ class GranianServer:
         self.stop()
 
 
+# other package versions --------------------------------------------------------------------------
+
+VENVS_DIR = BENCH_DIR / ".venvs"
+VENVS: dict[str, tuple[str, ...]] = {
+    # the original wesktop from PyPI, where ``import wesktop`` is not this repository's
+    "wesktop-0.2.1": ("wesktop==0.2.1",),
+}
+"""Virtual environments under ``bench/.venvs/`` (git-ignored, made on first use) and what they
+hold besides granian, which is always the one pinned in bench/requirements.txt so that only the
+framework differs between contenders."""
+
+
+def pinned(dist: str) -> str:
+    """The ``dist==version`` line of bench/requirements.txt."""
+    for line in (BENCH_DIR / "requirements.txt").read_text().splitlines():
+        if line.split("==")[0].strip().lower() == dist:
+            return line.strip()
+    raise LookupError(f"{dist} is not pinned in bench/requirements.txt")
+
+
+def venv_requirements(name: str) -> list[str]:
+    return [*VENVS[name], pinned("granian")]
+
+
+def venv_python(name: str, log: Callable[[str], None] = print) -> Path:
+    """The Python of ``bench/.venvs/<name>``, made and filled the first time."""
+    env_dir = VENVS_DIR / name
+    python = env_dir / ("Scripts/python.exe" if sys.platform == "win32" else "bin/python")
+    marker = env_dir / ".installed"
+    wanted = "\n".join(venv_requirements(name))
+    if python.exists() and marker.exists() and marker.read_text() == wanted:
+        return python
+    log(f"installing {' '.join(venv_requirements(name))} into {env_dir} (once)")
+    venv.create(env_dir, with_pip=True, clear=True)
+    pip = [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
+    out = subprocess.run([*pip, *venv_requirements(name)], capture_output=True, text=True)
+    if out.returncode != 0:
+        raise RuntimeError(f"pip could not fill {env_dir}:\n{out.stdout}{out.stderr}")
+    marker.write_text(wanted)
+    return python
+
+
+# contenders --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Contender:
+    """One app as a benchmark serves it: ``granian --interface <interface> <target>``.
+
+    ``venv`` names one of :data:`VENVS` whose Python runs granian (default: this Python);
+    ``transports`` are the fan-out transports the app serves.
+    """
+
+    name: str
+    label: str
+    interface: str
+    target: str
+    venv: str | None = None
+    transports: tuple[str, ...] = ("sse", "ws")
+
+    def python(self) -> str:
+        """The Python that runs granian for this contender (making its venv the first time)."""
+        return sys.executable if self.venv is None else str(venv_python(self.venv))
+
+    def server(self, ready_path: str, extra_args: Sequence[str] = ()) -> GranianServer:
+        return GranianServer(self.target, self.interface, ready_path, tuple(extra_args), python=self.python())
+
+    def info(self) -> dict[str, Any]:
+        """What the results file says about this contender."""
+        out: dict[str, Any] = {
+            "name": self.name,
+            "label": self.label,
+            "interface": self.interface,
+            "target": self.target,
+        }
+        if self.venv is not None:
+            out["venv"] = self.venv
+            out["requirements"] = venv_requirements(self.venv)
+        return out
+
+
+def select(contenders: Sequence[Contender], only: Sequence[str] | None, *keep: str) -> list[Contender]:
+    """The contenders named in ``only`` (all when empty) and those in ``keep``, their virtual
+    environments made (so that a first run installs before, not between, measurements)."""
+    if only:
+        unknown = set(only) - {c.name for c in contenders}
+        if unknown:
+            raise SystemExit(f"no such contender: {', '.join(sorted(unknown))}")
+    chosen = [c for c in contenders if not only or c.name in only or c.name in keep]
+    for c in chosen:
+        c.python()
+    return chosen
+
+
+# CPU accounting and stats ------------------------------------------------------------------------
+
+
+def machine_cpu_seconds() -> tuple[float, float]:
+    """(busy, total) CPU seconds of the whole machine so far, all cores together."""
+    t = psutil.cpu_times()
+    total = sum(t)
+    return total - t.idle - getattr(t, "iowait", 0.0), total
+
+
+def other_cpu_seconds(machine_busy: float, *accounted: float) -> float:
+    """The machine's busy CPU that none of ``accounted`` (server, load generator) used: what the
+    rest of the machine took meanwhile (another job, the kernel's unattributed network work)."""
+    return max(0.0, machine_busy - sum(accounted))
+
+
 def children_cpu_seconds() -> float:
     """CPU used so far by this process's waited-for children (wrk runs)."""
     r = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -188,6 +312,21 @@ def children_cpu_seconds() -> float:
 
 def median(values: list[float]) -> float:
     return statistics.median(values) if values else float("nan")
+
+
+def median_pct(runs: list[dict[str, Any]], key: str, per: str) -> float | None:
+    """Median over ``runs`` of ``run[key] / run[per]`` in percent (CPU seconds over wall seconds)."""
+    values = [r[key] / r[per] for r in runs if r.get(key) is not None and r.get(per)]
+    return 100 * median(values) if values else None
+
+
+def write_json(path: str | Path, data: Any) -> None:
+    """Write ``data`` as JSON, atomically (a half-written file never replaces a good one)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(data, indent=1))
+    tmp.replace(path)
 
 
 def machine_info() -> dict[str, Any]:
@@ -200,13 +339,13 @@ def machine_info() -> dict[str, Any]:
     versions: dict[str, str] = {}
     from importlib.metadata import PackageNotFoundError, version
 
-    for dist in ("wirecore", "granian", "starlette", "litestar", "msgspec", "websockets"):
+    for dist in ("wirecore", "wesktop", "granian", "starlette", "litestar", "msgspec", "websockets"):
         with contextlib.suppress(PackageNotFoundError):
             versions[dist] = version(dist)
     wrk = ""
     with contextlib.suppress(OSError, subprocess.SubprocessError):
         out = subprocess.run(["wrk", "--version"], capture_output=True, text=True, timeout=5)
-        wrk = (out.stdout or out.stderr).strip().splitlines()[0]
+        wrk = (out.stdout or out.stderr).strip().splitlines()[0].split(" Copyright")[0].strip()
     return {
         "nproc": os.cpu_count(),
         "cpu_model": model,
@@ -214,5 +353,6 @@ def machine_info() -> dict[str, Any]:
         "os": f"{platform.system()} {platform.release()}",
         "python": platform.python_version(),
         "packages": versions,
+        "venvs": {name: venv_requirements(name) for name in VENVS},
         "wrk": wrk,
     }

@@ -3,6 +3,7 @@
 from typing import Any
 
 from routes import HEALTH_PATH, OTHER_ROUTES, USER_PATH, health_body, other_body, other_path, user_body
+
 from wirecore import App, Request
 
 app = App()
