@@ -274,20 +274,25 @@ class Router:
             tails[prefix] = table
         return tails, last_literals
 
+    def _compiled(self) -> dict[str, dict[str, Match]]:
+        self.compile()
+        assert self._static is not None
+        return self._static
+
+    def _key_of(self, path: str) -> str:
+        """The request path as the tables spell it (slashes folded under ``"ignore"``)."""
+        if self.slashes == "ignore" and (path.endswith("/") or "//" in path or not path.startswith("/")):
+            return "/" + "/".join(p for p in path.split("/") if p)
+        return path
+
     def resolve(self, method: str, path: str) -> tuple[Route, dict[str, str]] | None:
         """``(route, path_params)`` for a request, or ``None`` (then :meth:`lookup` tells why).
 
         The fast path used for every request: a static path is one dict hit, a path whose only
         parameter is its last segment is an ``rfind``, a slice and a dict hit.
         """
-        static = self._static
-        if static is None:
-            self.compile()
-            static = self._static
-            assert static is not None
-        key = path
-        if self.slashes == "ignore" and (path.endswith("/") or "//" in path or not path.startswith("/")):
-            key = "/" + "/".join(p for p in path.split("/") if p)
+        static = self._static if self._static is not None else self._compiled()
+        key = self._key_of(path)
         table = static.get(key)
         if table is not None:
             found = table.get(method)
@@ -342,14 +347,8 @@ class Router:
         ``allowed`` set when the path exists for other methods only; with ``redirect`` set when
         the slash policy says so. HEAD falls back to GET.
         """
-        static = self._static
-        if static is None:
-            self.compile()
-            static = self._static
-            assert static is not None
-        key = path
-        if self.slashes == "ignore" and (path.endswith("/") or "//" in path or not path.startswith("/")):
-            key = "/" + "/".join(p for p in path.split("/") if p)
+        static = self._static if self._static is not None else self._compiled()
+        key = self._key_of(path)
         table = static.get(key)
         if table is not None:
             found = table.get(method)
