@@ -159,8 +159,14 @@ _PATH = st.lists(st.sampled_from(["a", "me", "7", ""]), min_size=1, max_size=3)
 
 @settings(max_examples=400, deadline=None)
 @example(routes=[("GET", ["{x}", "me"]), ("GET", ["a", "{x}"])], path=["a", "me"], method="GET")
-@given(routes=st.lists(_ROUTE, min_size=1, max_size=8), path=_PATH, method=st.sampled_from(["GET", "POST", "HEAD"]))
-def test_resolve_agrees_with_lookup(routes: list[tuple[str, list[str]]], path: list[str], method: str) -> None:
+@given(
+    routes=st.lists(_ROUTE, min_size=1, max_size=8),
+    path=_PATH,
+    method=st.sampled_from(["GET", "POST", "HEAD"]),
+)
+def test_resolve_agrees_with_lookup(
+    routes: list[tuple[str, list[str]]], path: list[str], method: str
+) -> None:
     r = Router()
     for i, (m, segs) in enumerate(routes):
         names = iter("pqrstuvw")

@@ -139,7 +139,10 @@ def test_origin_check(serve: Serve) -> None:
     with connect(ws_url(srv, "/guarded"), origin=same) as ws:  # type: ignore[arg-type]
         assert ws.recv() == "welcome"
     evil = "https://evil.example"
-    with pytest.raises((InvalidStatus, ConnectionClosed)), connect(ws_url(srv, "/guarded"), origin=evil) as ws:  # type: ignore[arg-type]
+    with (
+        pytest.raises((InvalidStatus, ConnectionClosed)),
+        connect(ws_url(srv, "/guarded"), origin=evil) as ws,
+    ):  # type: ignore[arg-type]
         ws.recv()
 
 

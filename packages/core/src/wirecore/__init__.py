@@ -34,6 +34,7 @@ from .responses import (
     TextResponse,
 )
 from .routing import Router
+from .security import RequestGuard
 from .sse import format_sse, sse_response
 from .staticfiles import StaticFiles, guess_type, spa_fallback_handler
 from .websockets import WebSocket, origin_allowed
@@ -63,6 +64,7 @@ __all__ = [
     "QueryParams",
     "RedirectResponse",
     "Request",
+    "RequestGuard",
     "Response",
     "Router",
     "ServerError",

@@ -21,6 +21,7 @@ from .exceptions import ClientDisconnected, HTTPError, WebSocketDisconnect
 from .requests import Request
 from .responses import JSONResponse, RedirectResponse, Response, to_response
 from .routing import WEBSOCKET, Handler, Match, Route, Router, SlashPolicy, run_sync
+from .security import RequestGuard
 from .websockets import AsgiWebSocket, RsgiWebSocket, WebSocket
 
 __all__ = ["App", "Middleware", "Mount"]
@@ -57,6 +58,9 @@ class App:
     :param ws_idle_timeout: close a WebSocket whose peer sent nothing for this many seconds.
     :param slashes: trailing-slash policy for a new router (see :data:`~wirecore.routing.SlashPolicy`).
     :param name: the logger name used for this app's errors.
+    :param guard: a :class:`~wirecore.security.RequestGuard` (Host allowlist, Origin check) run
+        before anything else for every HTTP request and WebSocket upgrade; refusals answer 403
+        (HTTP) or close the socket with 1008, and are logged. ``None``: no checks.
     """
 
     def __init__(
@@ -70,7 +74,9 @@ class App:
         ws_idle_timeout: float | None = None,
         slashes: SlashPolicy = "strict",
         name: str = "wirecore",
+        guard: RequestGuard | None = None,
     ) -> None:
+        self.guard = guard if guard is not None and not guard.disabled else None
         self.router = router if router is not None else Router(slashes=slashes)
         self.middleware = list(middleware)
         self.lifespan = lifespan
@@ -323,6 +329,14 @@ class App:
             except Exception:
                 proto.response_str(503, [("content-type", "text/plain")], "startup failed")
                 return
+        guard = self.guard
+        if guard is not None:
+            reason = guard.check_rsgi(scope)
+            if reason is not None:
+                ws = scope.proto == "ws"
+                target = RsgiWebSocket(self, scope, proto, {}) if ws else RsgiTransport(proto)
+                await self._refuse(reason, scope.path, target)
+                return
         if scope.proto == "http":
             transport = RsgiTransport(proto)
             request = Request(
@@ -369,6 +383,14 @@ class App:
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         kind = scope["type"]
+        guard = self.guard
+        if guard is not None and (kind == "http" or kind == "websocket"):
+            reason = guard.check_asgi(scope)
+            if reason is not None:
+                ws = kind == "websocket"
+                target = AsgiWebSocket(self, scope, receive, send, {}) if ws else AsgiTransport(receive, send)
+                await self._refuse(reason, scope["path"], target)
+                return
         if kind == "http":
             transport = AsgiTransport(receive, send)
             method = scope["method"]
@@ -414,6 +436,14 @@ class App:
             await self._run_websocket(AsgiWebSocket(self, scope, receive, send, {}))
         elif kind == "lifespan":
             await self._asgi_lifespan(receive, send)
+
+    async def _refuse(self, reason: str, path: str, target: Transport | WebSocket) -> None:
+        """Answer a request the guard refused: 403 for HTTP, close code 1008 for a WebSocket."""
+        self.logger.warning("refused %s: %s", path, reason)
+        if isinstance(target, WebSocket):
+            await target.close(1008)
+        else:
+            await JSONResponse({"detail": reason}, 403).send(target)
 
     async def _asgi_lifespan(self, receive: Any, send: Any) -> None:
         while True:

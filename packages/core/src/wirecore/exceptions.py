@@ -28,9 +28,7 @@ class HTTPError(WireError):
     ``detail`` defaults to the status phrase ("Not Found"). ``headers`` are added to the reply.
     """
 
-    def __init__(
-        self, status: int, detail: Any = None, headers: dict[str, str] | None = None
-    ) -> None:
+    def __init__(self, status: int, detail: Any = None, headers: dict[str, str] | None = None) -> None:
         if detail is None:
             try:
                 detail = HTTPStatus(status).phrase

@@ -254,9 +254,7 @@ class FileResponse(Response):
         if not self.has_header("last-modified"):
             self.headers.append(("last-modified", formatdate(st.st_mtime, usegmt=True)))
         if filename is not None:
-            self.headers.append(
-                ("content-disposition", f"attachment; filename*=UTF-8''{quote(filename)}")
-            )
+            self.headers.append(("content-disposition", f"attachment; filename*=UTF-8''{quote(filename)}"))
 
     async def send(self, transport: Transport, head: bool = False) -> None:
         headers = [*self.headers, ("content-length", str(self.size))]

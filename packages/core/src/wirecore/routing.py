@@ -113,9 +113,7 @@ class Router:
 
     # registration -------------------------------------------------------------------
 
-    def add_route(
-        self, method: str, path: str, handler: Handler, *, name: str | None = None
-    ) -> Route:
+    def add_route(self, method: str, path: str, handler: Handler, *, name: str | None = None) -> Route:
         """Register ``handler`` for ``method`` (``GET``, ``POST``... or ``WEBSOCKET``) and ``path``.
 
         ``path`` may hold ``{name}`` segments, each capturing one whole segment.
@@ -236,9 +234,7 @@ class Router:
         self._tails, self._last_literals = self._index_tails(tree)
         self._static = matches
 
-    def _index_tails(
-        self, tree: _Node
-    ) -> tuple[dict[str, dict[str, tuple[Route, str]]], frozenset[str]]:
+    def _index_tails(self, tree: _Node) -> tuple[dict[str, dict[str, tuple[Route, str]]], frozenset[str]]:
         """Index routes whose one parameter is the last segment (``/api/users/{id}``) by their
         literal prefix (``/api/users/``).
 
@@ -248,7 +244,9 @@ class Router:
         the tree also takes the full walk.
         """
         last_literals = frozenset(
-            r.segments[-1] for r in self.routes if r.segments and not r.is_static and r.param_names[-1] is None
+            r.segments[-1]
+            for r in self.routes
+            if r.segments and not r.is_static and r.param_names[-1] is None
         )
         tails: dict[str, dict[str, tuple[Route, str]]] = {}
         for route in self.routes:

@@ -33,14 +33,12 @@ from wirecore import (
 from wirecore import Request as WireRequest
 from wirecore import Router as WireRouter
 from wirecore import StreamResponse as WireStreamResponse
-from wirecore._transport import AsgiTransport, RsgiTransport
 from wirecore.datastructures import Headers, QueryParams, convert
 from wirecore.routing import WEBSOCKET, Match, Route, is_async, run_sync
 from wirecore.staticfiles import StaticFiles, spa_fallback_handler
-from wirecore.websockets import AsgiWebSocket, RsgiWebSocket
 
 from ._bridge import AsgiWebSocketHandler, asgi_scope, asgi_websocket_endpoint
-from .security import SAFE_METHODS, RequestGuard
+from .security import RequestGuard
 
 if TYPE_CHECKING:
     from wirecore.responses import HeadersLike
@@ -365,7 +363,6 @@ class Router(WireRouter):
 
 
 _wire_lookup = WireRouter.lookup
-_app_rsgi = App.__rsgi__
 
 
 class _SharedWebSocketRoutes:
@@ -443,113 +440,74 @@ def remove_ws_route(path: str) -> bool:
 class WesktopApp(App):
     """A wirecore :class:`~wirecore.App` with wesktop's ASGI middleware and request guard.
 
-    Without ASGI middleware it speaks ASGI 3 and RSGI alike (``preferred_interface`` is
-    ``"rsgi"``). ASGI middleware classes can only wrap the ASGI interface, so an app that has
+    The guard (a :class:`~wirecore.security.RequestGuard`, see :mod:`wesktop.security`) is
+    wirecore's: it runs first, before routing and every middleware, for HTTP requests and
+    WebSocket upgrades on both interfaces.
+
+    Without ASGI middleware the app speaks ASGI 3 and RSGI alike (``preferred_interface`` is
+    ``"rsgi"``). ASGI middleware classes can only wrap the ASGI interface, so an app made with
     them is ASGI-only: ``preferred_interface`` is ``"asgi"`` (what :func:`wesktop.serve` uses),
     and served over RSGI anyway it answers 500 and logs why, rather than skip the middleware.
-
-    The guard (:class:`~wesktop.security.RequestGuard`) runs first, outside every middleware,
-    for HTTP requests and WebSocket upgrades on both interfaces.
     """
+
+    asgi_middleware: list[Callable[[Any], Any]]
+
+    def __new__(cls, *args: Any, asgi_middleware: Sequence[Callable[[Any], Any]] = (), **options: Any) -> Any:
+        # An app with ASGI middleware is a _MiddlewareApp, so one without pays for nothing.
+        if asgi_middleware and cls is WesktopApp:
+            cls = _MiddlewareApp
+        return object.__new__(cls)
 
     def __init__(
         self,
         router: Router | WireRouter | None = None,
         *,
         asgi_middleware: Sequence[Callable[[Any], Any]] = (),
-        guard: RequestGuard | None = None,
         **options: Any,
     ) -> None:
         super().__init__(router if router is not None else Router(), **options)
-        self.guard = guard if guard is not None and not guard.disabled else None
         self.asgi_middleware = list(asgi_middleware)
-        app: Any = self._asgi_inner
-        for mw in reversed(self.asgi_middleware):
-            app = mw(app)
-        self._asgi_app: ASGIApp | None = app if self.asgi_middleware else None
-        self._rsgi_warned = False
 
     @property
     def preferred_interface(self) -> str:
         """``"rsgi"``, or ``"asgi"`` when ASGI middleware must run."""
-        return "asgi" if self._asgi_app is not None else "rsgi"
+        return "asgi" if self.asgi_middleware else "rsgi"
 
-    async def _asgi_inner(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+
+class _MiddlewareApp(WesktopApp):
+    """A :class:`WesktopApp` whose ASGI interface runs through ASGI middleware classes."""
+
+    def __init__(self, *args: Any, **options: Any) -> None:
+        super().__init__(*args, **options)
+        app: Any = self._inner
+        for mw in reversed(self.asgi_middleware):
+            app = mw(app)
+        self._asgi_app: ASGIApp = app
+        self._rsgi_warned = False
+
+    async def _inner(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         await App.__call__(self, scope, receive, send)
-
-    # ASGI -----------------------------------------------------------------------------------
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         guard = self.guard
-        if guard is not None:
-            kind = scope["type"]
-            if kind == "http" or kind == "websocket":
-                host = origin = None
-                for key, value in scope.get("headers", ()):
-                    if key == b"host":
-                        if host is None:  # the first, as RSGI reports it
-                            host = value.decode("latin-1")
-                    elif key == b"origin" and origin is None:
-                        origin = value.decode("latin-1")
-                method = scope.get("method", "GET") if kind == "http" else WEBSOCKET
-                reason = guard.refusal(method, host, origin)
-                if reason is not None:
-                    self._log_refusal(reason, scope.get("path", ""))
-                    if kind == "http":
-                        await JSONResponse({"detail": reason}, 403).send(AsgiTransport(receive, send))
-                    else:
-                        await AsgiWebSocket(self, scope, receive, send, {}).close(1008)
-                    return
-        app = self._asgi_app
-        if app is None:
-            await App.__call__(self, scope, receive, send)
-        else:
-            await app(scope, receive, send)
-
-    # RSGI -----------------------------------------------------------------------------------
+        kind = scope["type"]
+        if guard is not None and kind in ("http", "websocket") and guard.check_asgi(scope) is not None:
+            await App.__call__(self, scope, receive, send)  # refuses it, outside the middleware
+            return
+        await self._asgi_app(scope, receive, send)
 
     def __rsgi_init__(self, loop: asyncio.AbstractEventLoop) -> None:
-        if self._asgi_app is not None:
-            self._warn_rsgi()
+        self._warn_rsgi()
         super().__rsgi_init__(loop)
 
     async def __rsgi__(self, scope: Any, proto: Any) -> None:
-        guard = self.guard
-        # The usual request (a GET with a Host already seen, no ASGI middleware) passes on a few
-        # attribute reads and one set lookup; everything else is screened in full.
-        screen = self._asgi_app is not None or (
-            guard is not None
-            and (
-                scope.proto != "http"
-                or scope.method not in SAFE_METHODS
-                or scope.headers.get("host") not in guard.seen
-            )
-        )
-        if screen and await self._screen_rsgi(scope, proto):
-            return
-        await _app_rsgi(self, scope, proto)
-
-    async def _screen_rsgi(self, scope: Any, proto: Any) -> bool:
-        """Refuse an RSGI request the guard rejects (403) or one that would skip the ASGI
-        middleware (500); True when it was refused."""
-        if self._asgi_app is not None:
-            self._warn_rsgi()
-            reason, status = "Internal Server Error", 500
-        else:
-            guard = self.guard
-            assert guard is not None
-            headers = scope.headers
-            method = WEBSOCKET if scope.proto == "ws" else scope.method
-            refusal = guard.refusal(method, headers.get("host") or scope.authority, headers.get("origin"))
-            if refusal is None:
-                return False
-            self._log_refusal(refusal, scope.path)
-            reason, status = refusal, 403
+        self._warn_rsgi()
         if scope.proto == "ws":
-            await RsgiWebSocket(self, scope, proto, {}).close(1008)
-        else:
-            await JSONResponse({"detail": reason}, status).send(RsgiTransport(proto))
-        return True
+            proto.close(500)  # before the upgrade is accepted: refuse it with this HTTP status
+        elif scope.proto == "http":
+            proto.response_bytes(
+                500, [("content-type", "application/json")], b'{"detail":"Internal Server Error"}'
+            )
 
     def _warn_rsgi(self) -> None:
         if not self._rsgi_warned:
@@ -558,9 +516,6 @@ class WesktopApp(App):
                 "this app has ASGI middleware, which cannot run under RSGI: serve it with "
                 "interface='asgi' (wesktop.serve does so by itself); every request answers 500"
             )
-
-    def _log_refusal(self, reason: str, path: str) -> None:
-        self.logger.warning("refused %s: %s", path, reason)
 
 
 def _spa_fallback(app: App, index: str | os.PathLike[str]) -> Handler:

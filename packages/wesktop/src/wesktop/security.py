@@ -1,135 +1,14 @@
 """Who may talk to a local app: a Host-header allowlist and an Origin check.
 
 A desktop app's server listens on 127.0.0.1, where every web page open in any browser on the
-machine can reach it. Two checks keep those pages out, before any handler or middleware runs:
-
-- **Host allowlist** (against DNS rebinding). A hostile page at ``evil.example`` can make its own
-  name resolve to 127.0.0.1; the browser then treats the local app as part of ``evil.example``
-  and lets the page read its answers. The browser still sends ``Host: evil.example:8000``, so a
-  request whose Host is not an allowed name is refused with 403. By default the allowed names are
-  the loopback ones: ``127.0.0.1``, ``localhost`` and ``[::1]``, with any port. ``"*"`` turns the
-  check off (for a server deliberately exposed under other names, list them instead).
-- **Origin check** (against cross-site requests). A page elsewhere can still *send* requests to
-  ``http://127.0.0.1:8000`` (form posts, ``fetch`` with ``no-cors``) even though it cannot read
-  the answers, and it can open WebSockets, which browsers never restrict. So a state-changing
-  request (any method but GET, HEAD and OPTIONS) and every WebSocket upgrade that carries an
-  ``Origin`` header must come from the app's own origin (the Origin's host and port equal the
-  Host header) or from one of ``allowed_origins``; otherwise 403. Requests without an Origin
-  (curl, scripts, the app's own window navigating) are not browsers acting for another site
-  and pass. ``"*"`` in ``allowed_origins`` turns the check off.
-
-Both checks only read headers; they cost a set lookup per request.
+machine can reach it. :func:`wesktop.create_app` therefore turns wirecore's
+:class:`~wirecore.security.RequestGuard` on by default: requests whose Host is not a loopback
+name (DNS rebinding) and state-changing requests or WebSocket upgrades from another site's page
+are refused with 403 (a WebSocket is closed with 1008) before any middleware or handler runs.
+``create_app(allowed_hosts=..., allowed_origins=...)`` widens the lists; ``["*"]`` turns a check
+off. The checks themselves are documented in :mod:`wirecore.security`.
 """
 
-from __future__ import annotations
-
-import fnmatch
-from collections.abc import Iterable
-
-from wirecore import origin_allowed
+from wirecore.security import LOOPBACK_HOSTS, SAFE_METHODS, RequestGuard, host_name
 
 __all__ = ["LOOPBACK_HOSTS", "SAFE_METHODS", "RequestGuard", "host_name"]
-
-LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "[::1]"})
-"""The host names allowed when ``allowed_hosts`` is not given."""
-
-SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-"""Methods that must not change state, so they are not subject to the Origin check."""
-
-_SEEN_LIMIT = 64  # raw Host values remembered as allowed (one per port and spelling, in practice)
-
-
-def host_name(host: str) -> str:
-    """The name part of a Host header, lower-cased: ``"LocalHost:8000"`` -> ``"localhost"``,
-    ``"[::1]:8000"`` -> ``"[::1]"``."""
-    host = host.strip().lower()
-    if host.startswith("["):
-        end = host.find("]")
-        return host[: end + 1] if end != -1 else host
-    name, _, _port = host.partition(":")
-    return name
-
-
-def _normalise(name: str) -> str:
-    name = name.strip().lower()
-    if ":" in name and not name.startswith("["):
-        return f"[{name}]"  # a bare IPv6 address, as it appears in a Host header
-    return name
-
-
-class RequestGuard:
-    """The Host allowlist and the Origin check for one app.
-
-    :param allowed_hosts: host names (no port) or ``fnmatch`` patterns such as
-        ``"*.example.com"``; ``None`` means :data:`LOOPBACK_HOSTS`; ``["*"]`` allows any host.
-    :param allowed_origins: origins (``"http://localhost:5173"``), host names or patterns that
-        may send state-changing requests and open WebSockets besides the app's own origin;
-        ``["*"]`` allows any.
-    """
-
-    __slots__ = (
-        "_any_host",
-        "_any_origin",
-        "_exact",
-        "_patterns",
-        "allowed_hosts",
-        "allowed_origins",
-        "seen",
-    )
-
-    def __init__(
-        self, allowed_hosts: Iterable[str] | None = None, allowed_origins: Iterable[str] = ()
-    ) -> None:
-        if isinstance(allowed_hosts, str) or isinstance(allowed_origins, str):
-            raise TypeError("allowed_hosts and allowed_origins take a list of names, not one string")
-        hosts = LOOPBACK_HOSTS if allowed_hosts is None else frozenset(_normalise(h) for h in allowed_hosts)
-        self.allowed_hosts: frozenset[str] = hosts
-        self.allowed_origins: tuple[str, ...] = tuple(allowed_origins)
-        self._any_host = "*" in hosts
-        self._exact = frozenset(h for h in hosts if "*" not in h and "?" not in h and "[" not in h[1:])
-        self._patterns = tuple(h for h in hosts if h not in self._exact and h != "*")
-        self._any_origin = "*" in self.allowed_origins
-        self.seen: set[str] = set()
-        """Raw Host header values already found allowed: a request whose Host is one of these
-        (the usual case) costs a set lookup."""
-
-    @property
-    def disabled(self) -> bool:
-        """True when both checks are turned off."""
-        return self._any_host and self._any_origin
-
-    def host_allowed(self, host: str | None) -> bool:
-        """Whether a request with this Host header may be served.
-
-        A request without a Host header cannot come from a browser and is allowed.
-        """
-        if host is None or host in self.seen:
-            return True
-        if self._any_host:
-            ok = True
-        else:
-            name = host_name(host)
-            ok = name in self._exact or any(fnmatch.fnmatchcase(name, p) for p in self._patterns)
-        if ok and len(self.seen) < _SEEN_LIMIT:
-            self.seen.add(host)
-        return ok
-
-    def origin_allowed(self, origin: str | None, host: str | None) -> bool:
-        """Whether a request carrying this Origin may change state (see the module docs)."""
-        if origin is None or self._any_origin:
-            return True
-        return origin_allowed(origin, host, self.allowed_origins)
-
-    def refusal(self, method: str, host: str | None, origin: str | None) -> str | None:
-        """Why a request must be refused (the 403 detail), or ``None`` to let it through.
-
-        ``method`` is the HTTP method, or ``"WEBSOCKET"`` for an upgrade (always Origin-checked).
-        """
-        if not self.host_allowed(host):
-            return f"Host {host_name(host or '')!r} is not allowed (see create_app(allowed_hosts=...))"
-        if method not in SAFE_METHODS and not self.origin_allowed(origin, host):
-            return f"cross-origin request from {origin!r} refused (see create_app(allowed_origins=...))"
-        return None
-
-    def __repr__(self) -> str:
-        return f"RequestGuard(allowed_hosts={sorted(self.allowed_hosts)}, allowed_origins={list(self.allowed_origins)})"
