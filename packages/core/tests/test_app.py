@@ -409,3 +409,17 @@ def test_wrong_method_is_405_even_with_a_fallback(serve: Serve) -> None:
     r = httpx.get(srv.url + "/api/items")
     assert r.status_code == 405 and r.headers["allow"] == "POST"
     assert httpx.get(srv.url + "/client/route").text == "<p>app shell</p>"
+
+
+def test_has_body_tells_a_declared_body_without_reading_it(serve: Serve) -> None:
+    app = App()
+
+    @app.route("/peek", methods=["GET", "POST"])
+    async def peek(request: Request) -> dict[str, bool]:
+        return {"has_body": request.has_body}
+
+    srv = serve(app)
+    assert httpx.get(srv.url + "/peek").json() == {"has_body": False}
+    assert httpx.post(srv.url + "/peek", content=b"x").json() == {"has_body": True}
+    chunked = httpx.post(srv.url + "/peek", content=iter([b"a", b"b"]))  # Transfer-Encoding: chunked
+    assert chunked.json() == {"has_body": True}

@@ -162,6 +162,15 @@ class Request:
             return c
 
     @property
+    def has_body(self) -> bool:
+        """Whether the request declares a body (a ``Content-Length`` or ``Transfer-Encoding``
+        header), read from the raw headers without building :attr:`headers`."""
+        raw = self._raw_headers
+        if isinstance(raw, list):  # ASGI
+            return any(key == b"content-length" or key == b"transfer-encoding" for key, _ in raw)
+        return "content-length" in raw or "transfer-encoding" in raw  # RSGI headers, or Headers
+
+    @property
     def content_length(self) -> int | None:
         raw = self.headers.get("content-length")
         if raw is None or not raw.isdigit():

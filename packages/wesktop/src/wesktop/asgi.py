@@ -249,21 +249,6 @@ class Request:
 _new_request = object.__new__
 
 
-def _announces_body(request: WireRequest) -> bool:
-    """Whether a request declares a body (``Content-Length`` or ``Transfer-Encoding``)."""
-    scope = request.scope
-    if isinstance(scope, dict):
-        for key, _ in scope.get("headers", ()):
-            if key == b"content-length" or key == b"transfer-encoding":
-                return True
-        return False
-    if scope is None:
-        headers = request.headers
-        return "content-length" in headers or "transfer-encoding" in headers
-    raw = scope.headers
-    return "content-length" in raw or "transfer-encoding" in raw
-
-
 def _http_endpoint(handler: Handler) -> Handler:
     """The wirecore handler that runs a wesktop ``handler``.
 
@@ -280,10 +265,7 @@ def _http_endpoint(handler: Handler) -> Handler:
         req._request = request
         req._scope = None
         req.path_params = request.path_params
-        if request.method in _BODY_METHODS or _announces_body(request):
-            req.body = await request.body()
-        else:
-            req.body = None
+        req.body = await request.body() if request.method in _BODY_METHODS or request.has_body else None
         if handler_is_async:
             result = await handler(req)
         else:
