@@ -176,3 +176,68 @@ def test_resolve_agrees_with_lookup(
     m = r.lookup(method, url)
     expected = (m.route, m.params) if m is not None and m.route is not None else None
     assert r.resolve(method, url) == expected
+
+
+def _reference(routes: list[tuple[str, str]], method: str, url: str) -> int | None:
+    """The first registered route (its index) for ``method`` whose pattern matches, by brute force."""
+    import re
+
+    for i, (m, pattern) in enumerate(routes):
+        rx = ""
+        for seg in pattern.strip("/").split("/"):
+            if seg.endswith(":path}"):
+                rx += "(?:/.*)?"
+            else:
+                rx += "/[^/]+" if seg.startswith("{") else "/" + re.escape(seg)
+        if m == method and re.fullmatch(rx, url):
+            return i
+    return None
+
+
+_RSEGMENTS = st.sampled_from(["a", "me", "{x}"])
+_RROUTE = st.tuples(
+    st.sampled_from(["GET", "POST"]),
+    st.lists(_RSEGMENTS, min_size=0, max_size=3),
+    st.booleans(),
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    routes=st.lists(_RROUTE, min_size=1, max_size=8),
+    path=st.lists(st.sampled_from(["a", "me", "7"]), min_size=0, max_size=4),
+    method=st.sampled_from(["GET", "POST"]),
+)
+def test_rest_of_path_routes_follow_registration_order(
+    routes: list[tuple[str, list[str], bool]], path: list[str], method: str
+) -> None:
+    r = Router()
+    table: list[tuple[str, str]] = []
+    for i, (m, segs, rest) in enumerate(routes):
+        names = iter("pqrstuvw")
+        fixed = [f"{{{next(names)}}}" if s.startswith("{") else s for s in segs]
+        if rest:
+            fixed.append("{tail:path}")
+        if not fixed:
+            continue
+        pattern = "/" + "/".join(fixed)
+        r.add_route(m, pattern, (lambda i=i: i))
+        table.append((m, pattern))
+    if not table:
+        return
+    url = "/" + "/".join(path)
+    want = _reference(table, method, url)
+    got = r.resolve(method, url)
+    assert (got[0].index if got is not None else None) == want
+    if got is not None and got[0].rest:
+        assert got[1]["tail"] == "/".join(path[len(got[0].segments) - 1 :])
+
+
+def test_rest_of_path_captures_slashes() -> None:
+    r = Router()
+    r.add_route("GET", "/files/{p:path}", lambda: None)
+    assert r.resolve("GET", "/files/a/b.txt")[1] == {"p": "a/b.txt"}  # type: ignore[index]
+    assert r.resolve("GET", "/files")[1] == {"p": ""}  # type: ignore[index]
+    assert r.resolve("GET", "/other/a") is None
+    with pytest.raises(ValueError, match="last segment"):
+        r.add_route("GET", "/{p:path}/x", lambda: None)

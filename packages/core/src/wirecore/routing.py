@@ -1,7 +1,8 @@
 """Routing: literal and ``{param}`` segments, compiled so a lookup never scans every route.
 
 Static paths live in a dict. Parameterised paths live in a segment tree (a literal child per
-name and one parameter child per node), so a lookup costs one step per path segment. Every route
+name and one parameter child per node), so a lookup costs one step per path segment. A last
+segment ``{name:path}`` captures the rest of the path, slashes included (possibly empty). Every route
 keeps its registration index and, for one method, the earliest registered matching route wins,
 whether static or parameterised: the static table is resolved against the tree when compiled.
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import inspect
+import itertools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -43,6 +45,8 @@ class Route:
     param_names: tuple[str | None, ...]
     is_async: bool
     name: str | None = None
+    rest: bool = False
+    """Whether the last parameter is ``{name:path}``, capturing the rest of the path."""
     param_slots: tuple[tuple[int, str], ...] = ()
 
     def __post_init__(self) -> None:
@@ -53,7 +57,11 @@ class Route:
         return not self.param_slots
 
     def params_for(self, parts: list[str] | tuple[str, ...]) -> dict[str, str]:
-        return {n: parts[i] for i, n in self.param_slots}
+        params = {n: parts[i] for i, n in self.param_slots if i < len(parts)}
+        if self.rest:
+            i, n = self.param_slots[-1]
+            params[n] = "/".join(parts[i:])
+        return params
 
 
 @dataclass(slots=True)
@@ -71,6 +79,7 @@ class _Node:
     literal: dict[str, _Node] = field(default_factory=dict)
     param: _Node | None = None
     routes: dict[str, Route] = field(default_factory=dict)
+    rest: dict[str, Route] = field(default_factory=dict)  # {name:path} routes ending here
 
 
 _EMPTY: dict[str, str] = {}
@@ -116,7 +125,9 @@ class Router:
     def add_route(self, method: str, path: str, handler: Handler, *, name: str | None = None) -> Route:
         """Register ``handler`` for ``method`` (``GET``, ``POST``... or ``WEBSOCKET``) and ``path``.
 
-        ``path`` may hold ``{name}`` segments, each capturing one whole segment.
+        ``path`` may hold ``{name}`` segments, each capturing one whole segment; a last segment
+        ``{name:path}`` captures the rest of the path (``/files/{p:path}`` matches ``/files/a/b.txt``
+        with ``p="a/b.txt"``, and ``/files/`` with ``p=""``).
         """
         if not callable(handler):
             raise TypeError(f"handler for {method} {path} is not callable: {handler!r}")
@@ -127,9 +138,14 @@ class Router:
             raise TypeError(f"WebSocket handler for {path} must be an async function")
         segments = _split(path)
         names: list[str | None] = []
-        for seg in segments:
+        rest = False
+        for i, seg in enumerate(segments):
             if seg.startswith("{") and seg.endswith("}"):
                 pname = seg[1:-1]
+                if pname.endswith(":path"):
+                    if i != len(segments) - 1:
+                        raise ValueError(f"{{name:path}} must be the last segment: {seg!r} in {path!r}")
+                    pname, rest = pname[:-5], True
                 if not pname.isidentifier():
                     raise ValueError(f"bad parameter name {seg!r} in {path!r}")
                 if pname in names:
@@ -151,6 +167,7 @@ class Router:
             tuple(names),
             handler_is_async,
             name,
+            rest,
         )
         self.routes.append(route)
         self._static = None  # recompile on next lookup
@@ -204,13 +221,17 @@ class Router:
                 methods.setdefault(route.method, route)  # first registration wins
                 continue
             node = tree
-            for seg, pname in zip(route.segments, route.param_names, strict=True):
+            walk = zip(route.segments, route.param_names, strict=True)
+            for seg, pname in itertools.islice(walk, len(route.segments) - route.rest):
                 if pname is None:
                     node = node.literal.setdefault(seg, _Node())
                 else:
                     if node.param is None:
                         node.param = _Node()
                     node = node.param
+            if route.rest:
+                node.rest.setdefault(route.method, route)
+                continue
             if self.slashes == "strict" and route.path.endswith("/"):
                 node = node.literal.setdefault("", _Node())
             node.routes.setdefault(route.method, route)
@@ -251,7 +272,12 @@ class Router:
         tails: dict[str, dict[str, tuple[Route, str]]] = {}
         for route in self.routes:
             slots = route.param_slots
-            if len(slots) != 1 or slots[0][0] != len(route.segments) - 1 or route.path.endswith("/"):
+            if (
+                len(slots) != 1
+                or slots[0][0] != len(route.segments) - 1
+                or route.path.endswith("/")
+                or route.rest
+            ):
                 continue
             prefix = "/" + "".join(seg + "/" for seg in route.segments[:-1])
             if prefix in tails:
@@ -265,7 +291,7 @@ class Router:
             table = {
                 m: (r, r.param_slots[0][1])
                 for m, r in best.items()
-                if len(r.param_slots) == 1 and r.param_slots[0][0] == len(parts) - 1
+                if len(r.param_slots) == 1 and r.param_slots[0][0] == len(parts) - 1 and not r.rest
             }
             if "GET" in table and "HEAD" not in best:
                 table["HEAD"] = table["GET"]
@@ -324,6 +350,8 @@ class Router:
         stack = [(tree, 0)]
         while stack:
             node, i = stack.pop()
+            if node.rest:
+                found.extend(node.rest.values())
             if i == n:
                 if node.routes:
                     found.extend(node.routes.values())
