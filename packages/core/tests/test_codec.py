@@ -70,3 +70,11 @@ def test_malformed_and_mismatched_json_raise_distinct_errors() -> None:
     assert not isinstance(malformed.value, codec.ValidationError)
     with pytest.raises(codec.ValidationError):
         codec.decode(b'{"id": "not-a-uuid", "joined": "x"}', User)
+
+
+def test_any_mapping_encodes_as_an_object() -> None:
+    from types import MappingProxyType
+
+    assert codec.decode(codec.encode({"a": MappingProxyType({"b": [1]})})) == {"a": {"b": [1]}}
+    with pytest.raises(codec.EncodeError, match="not JSON serializable"):
+        codec.encode({"a": object()})

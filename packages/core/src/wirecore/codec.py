@@ -1,12 +1,13 @@
 """The one JSON codec every package uses: msgspec, created once.
 
 msgspec encodes dicts, lists, dataclasses, ``msgspec.Struct``, ``datetime``, ``UUID``,
-``Decimal`` and enums natively; anything else raises :class:`EncodeError` instead of being
-silently stringified.
+``Decimal`` and enums natively, and any other ``Mapping`` as an object; anything else raises
+:class:`EncodeError` instead of being silently stringified.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, TypeVar, overload
 
 import msgspec
@@ -22,7 +23,16 @@ DecodeError = msgspec.DecodeError
 ValidationError = msgspec.ValidationError
 """The :class:`DecodeError` subclass for well-formed JSON that does not match the type."""
 
-_encoder = msgspec.json.Encoder()
+
+
+def _fallback(obj: Any) -> Any:
+    """What msgspec cannot encode by itself: mappings (attribute-dicts and the like) as dicts."""
+    if isinstance(obj, Mapping):
+        return dict(obj)
+    raise TypeError(f"Object of type {type(obj).__name__} is not JSON serializable")
+
+
+_encoder = msgspec.json.Encoder(enc_hook=_fallback)
 _decoder = msgspec.json.Decoder()
 _typed_decoders: dict[Any, msgspec.json.Decoder[Any]] = {}
 
