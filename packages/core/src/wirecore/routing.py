@@ -17,6 +17,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from ._threads import run_in_thread
+
 __all__ = ["Match", "Route", "Router", "SlashPolicy", "is_async"]
 
 
@@ -418,5 +420,5 @@ class Router:
 
 
 def run_sync(loop: asyncio.AbstractEventLoop, fn: Handler, *args: Any) -> asyncio.Future[Any]:
-    """Run a plain function in the loop's default thread pool."""
-    return loop.run_in_executor(None, functools.partial(fn, *args))
+    """Run a plain function in wirecore's worker threads (see :mod:`wirecore._threads`)."""
+    return run_in_thread(loop, fn, *args)
