@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import errno
 import socket
 import subprocess
 import sys
@@ -78,6 +79,8 @@ def test_port_in_use_by_a_plain_listener_raises() -> None:
         with pytest.raises(PortInUseError) as info:
             Server(small_app(), port=port).start()
         assert info.value.port == port
+        assert isinstance(info.value, OSError) and info.value.errno == errno.EADDRINUSE
+        assert str(info.value) == f"127.0.0.1:{port} is already in use"
 
 
 def test_port_in_use_by_another_wirecore_server_raises() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 from http import HTTPStatus
 from typing import Any
 
@@ -68,13 +69,17 @@ class ServerError(WireError):
     """The server could not start or stop as asked."""
 
 
-class PortInUseError(ServerError):
-    """Another process already listens on the requested host and port."""
+class PortInUseError(ServerError, OSError):
+    """Another process already listens on the requested host and port (an ``OSError`` with
+    ``errno.EADDRINUSE`` too, as a failed ``bind`` would raise)."""
 
     def __init__(self, host: str, port: int) -> None:
-        super().__init__(f"{host}:{port} is already in use")
+        OSError.__init__(self, errno.EADDRINUSE, f"{host}:{port} is already in use")
         self.host = host
         self.port = port
+
+    def __str__(self) -> str:
+        return str(self.strerror)
 
 
 class AlreadyRunningError(ServerError):

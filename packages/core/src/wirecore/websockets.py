@@ -139,7 +139,9 @@ class WebSocket:
             await self.close(CLOSE_GOING_AWAY, "idle timeout")
             raise WebSocketDisconnect(CLOSE_GOING_AWAY, "idle timeout") from None
         limit = self.max_message_size
-        if limit is not None and len(data) > limit:
+        if limit is not None and (
+            len(data) > limit or (type(data) is str and len(data) * 4 > limit and len(data.encode()) > limit)
+        ):  # the limit is in bytes: a text message is measured encoded
             await self.close(CLOSE_TOO_BIG, "message too big")
             raise WebSocketDisconnect(CLOSE_TOO_BIG, "message too big")
         return data
