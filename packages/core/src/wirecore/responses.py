@@ -73,8 +73,11 @@ class Response:
     ) -> None:
         self.body = body.encode() if isinstance(body, str) else body
         self.status = status
-        self.headers = _header_list(headers)
         mt = media_type or self.media_type
+        if headers is None:  # the usual case, kept short
+            self.headers = [("content-type", _with_charset(mt))] if mt is not None else []
+            return
+        self.headers = _header_list(headers)
         if mt is not None and not self.has_header("content-type"):
             self.headers.append(("content-type", _with_charset(mt)))
 

@@ -121,6 +121,7 @@ class Router:
         self._tree: _Node | None = None
         self._tails: dict[str, dict[str, tuple[Route, str]]] = {}
         self._last_literals: frozenset[str] = frozenset()
+        self._catch_all: dict[str, Route] | None = None
 
     # registration -------------------------------------------------------------------
 
@@ -255,6 +256,11 @@ class Router:
         self._tree = tree
         self._static_mismatch = mismatch
         self._tails, self._last_literals = self._index_tails(tree)
+        # a table of "/{p:path}" routes only (an app that routes every path itself): one dict hit
+        only_rest = not static and not tree.literal and tree.param is None and not tree.routes
+        self._catch_all = dict(tree.rest) if only_rest and tree.rest else None
+        if self._catch_all is not None and "GET" in self._catch_all:
+            self._catch_all.setdefault("HEAD", self._catch_all["GET"])
         self._static = matches
 
     def _index_tails(self, tree: _Node) -> tuple[dict[str, dict[str, tuple[Route, str]]], frozenset[str]]:
@@ -319,6 +325,10 @@ class Router:
         """
         static = self._static if self._static is not None else self._compiled()
         key = self._key_of(path)
+        catch_all = self._catch_all
+        if catch_all is not None:
+            route = catch_all.get(method)
+            return (route, route.params_for(self._parts(key))) if route is not None else None
         table = static.get(key)
         if table is not None:
             found = table.get(method)
