@@ -1,4 +1,4 @@
-"""Every session the project has: tests, lint, types, docs, wheels, bench, demo.
+"""Every session the project has: tests, lint, types, docs, wheels, bench, bench_webshoes, demo.
 
 `python3 -m nox` runs the default set (what CI runs); `nox -s bench` and `nox -s demo` on demand.
 """
@@ -17,6 +17,7 @@ ROOT = Path(__file__).parent
 PACKAGES = {  # distribution name -> folder
     "wirecore": "packages/core",
     "wesktop": "packages/wesktop",
+    "webshoes": "packages/webshoes",
 }
 TEST_DEPS = [
     "pytest>=8",
@@ -93,10 +94,12 @@ def lint(session: nox.Session) -> None:
 
 @nox.session(python="3.11")
 def types(session: nox.Session) -> None:
-    """mypy, strict for wirecore (configured in the root pyproject.toml)."""
+    """mypy, strict for wirecore and webshoes (configured in the root pyproject.toml)."""
     install_packages(session)
     session.install("mypy")
-    session.run("mypy", "packages/core/src/wirecore", "packages/wesktop/src/wesktop")
+    session.run(
+        "mypy", "packages/core/src/wirecore", "packages/wesktop/src/wesktop", "packages/webshoes/src/webshoes"
+    )
 
 
 @nox.session(python="3.11")
@@ -138,6 +141,16 @@ def bench(session: nox.Session) -> None:
     install_packages(session)
     session.install("-r", "bench/requirements.txt")
     session.run("python", "bench/run.py", *session.posargs)
+
+
+@nox.session(python="3.11")
+def bench_webshoes(session: nox.Session) -> None:
+    """webshoes against the original webshoes 1.0.0 (HTTP calls, WebSocket calls, event fan-out);
+    results and chart land in docs/. Never pass/fail."""
+    install_system_deps(session, ["wrk"])
+    install_packages(session)
+    session.install("-r", "bench/requirements.txt")
+    session.run("python", "bench/webshoes_bench.py", *session.posargs)
 
 
 @nox.session(python="3.11")
