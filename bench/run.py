@@ -11,6 +11,8 @@ which the first run makes (pip, from PyPI).
 
 ``--quick`` checks that every contender starts, answers and is measured, and that the report is
 written; its numbers are too short-lived to compare, and the page says so.
+
+webshoes against the original webshoes 1.0.0 is a separate script: ``python bench/webshoes_bench.py``.
 """
 
 from __future__ import annotations
