@@ -33,6 +33,8 @@ TEST_DEPS = [
     "python-xlib",
     # the browser end-to-end tests drive Debian's Chromium (no browser download)
     "playwright",
+    # the Redis backplane's tests talk to a real redis-server
+    "redis>=5.0.1",
 ]
 # Debian packages the tests need: Xvfb and what Qt's xcb platform and QtWebEngine load,
 # desktop-file-utils to validate .desktop files, gio to launch them.
@@ -43,6 +45,8 @@ SYSTEM_DEPS = [
     "libxcb-shape0", "libxcb-randr0", "libxcb-xkb1", "libxkbcommon-x11-0", "libx11-xcb1",
     "libxcomposite1", "libxdamage1", "libxrandr2", "libxtst6", "libxkbfile1", "libnss3",
     "libasound2", "libegl1", "libgl1", "libgl1-mesa-dri", "libgbm1", "libdbus-1-3", "libfontconfig1",
+    # the Redis backplane's tests start their own redis-server on a free port
+    "redis-server",
 ]
 
 nox.options.default_venv_backend = "uv|virtualenv"

@@ -18,6 +18,7 @@ from typing import Any
 from ._transport import AsgiTransport, RsgiTransport, Transport
 from .codec import encode
 from .exceptions import ClientDisconnected, HTTPError, WebSocketDisconnect
+from .fanout import has_remote_hubs, start_remote_hubs
 from .requests import Request
 from .responses import JSONResponse, RedirectResponse, Response, to_response
 from .routing import WEBSOCKET, Handler, Match, Route, Router, SlashPolicy, run_sync
@@ -94,6 +95,7 @@ class App:
         self._started = False
         self._closing = False
         self._startup_task: asyncio.Task[None] | None = None
+        self._hubs: list[Any] = []  # remote hubs this app started (closed at shutdown)
 
     # registration ---------------------------------------------------------------------
 
@@ -132,9 +134,12 @@ class App:
     # lifespan -------------------------------------------------------------------------
 
     async def startup(self) -> None:
-        """Run startup hooks and enter the lifespan context (idempotent)."""
+        """Join the backplane (hubs with a remote one), run startup hooks and enter the lifespan
+        context (idempotent)."""
         if self._started:
             return
+        if has_remote_hubs():
+            self._hubs = await start_remote_hubs()
         for hook in self.on_startup:
             result = hook()
             if asyncio.iscoroutine(result):
@@ -158,6 +163,9 @@ class App:
             result = hook()
             if asyncio.iscoroutine(result):
                 await result
+        hubs, self._hubs = self._hubs, []
+        for hub in hubs:  # flush and leave the backplane
+            await hub.close()
 
     async def close_connections(self) -> None:
         """End every open stream and WebSocket (WebSockets are closed with 1001)."""
@@ -306,7 +314,7 @@ class App:
     def __rsgi_init__(self, loop: asyncio.AbstractEventLoop) -> None:
         # Under the granian CLI nothing runs our lifespan for RSGI; start it here and let the
         # first requests wait for it. wirecore's own servers run it themselves first.
-        if not self._started and (self.lifespan is not None or self.on_startup):
+        if not self._started and (self.lifespan is not None or self.on_startup or has_remote_hubs()):
             self._startup_task = loop.create_task(self._rsgi_startup())
 
     async def _rsgi_startup(self) -> None:
@@ -329,9 +337,10 @@ class App:
             except Exception:
                 proto.response_str(503, [("content-type", "text/plain")], "startup failed")
                 return
+        headers = scope.headers  # granian makes a new object on each access: read it once
         guard = self.guard
         if guard is not None:
-            reason = guard.check_rsgi(scope)
+            reason = guard.check_rsgi(scope, headers)
             if reason is not None:
                 ws = scope.proto == "ws"
                 target = RsgiWebSocket(self, scope, proto, {}) if ws else RsgiTransport(proto)
@@ -344,7 +353,7 @@ class App:
                 scope.method,
                 scope.path,
                 scope.query_string,
-                scope.headers,
+                headers,
                 transport,
                 scheme=scope.scheme,
                 client=scope.client,

@@ -70,6 +70,13 @@ class Backplane(abc.ABC):
     async def close(self) -> None:  # noqa: B027 - nothing to release by default
         """Disconnect; no ``deliver`` calls after this returns."""
 
+    async def retain(self, topic: str, payload: bytes) -> None:  # noqa: B027 - optional
+        """Keep ``payload`` as ``topic``'s latest message, for :meth:`retained` in any process."""
+
+    async def retained(self, topic: str) -> bytes | None:
+        """``topic``'s latest retained message, or ``None`` (the hub then uses its own)."""
+        return None
+
 
 class InProcessBackplane(Backplane):
     """The default backplane: messages stay in this process.

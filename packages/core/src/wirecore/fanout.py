@@ -37,6 +37,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
+import weakref
 from asyncio.events import _get_running_loop
 from collections import deque
 from typing import TYPE_CHECKING, Any, Literal, get_args
@@ -48,7 +50,16 @@ from .exceptions import WebSocketDisconnect, WireError
 if TYPE_CHECKING:
     from .websockets import WebSocket
 
-__all__ = ["Hub", "Message", "Policy", "Subscription", "SubscriptionClosed"]
+__all__ = [
+    "BACKPLANE_ENV",
+    "Hub",
+    "Message",
+    "Policy",
+    "Subscription",
+    "SubscriptionClosed",
+    "default_backplane",
+    "start_remote_hubs",
+]
 
 logger = logging.getLogger("wirecore.fanout")
 
@@ -72,7 +83,51 @@ _OVERFLOWED = 2
 _PUBLISH = 0
 _SUBSCRIBE = 1
 _UNSUBSCRIBE = 2
-_OP_NAMES = ("publish", "subscribe", "unsubscribe")
+_RETAIN = 3
+_OP_NAMES = ("publish", "subscribe", "unsubscribe", "retain")
+
+BACKPLANE_ENV = "WIRECORE_REDIS_URL"
+"""When this environment variable holds a Redis URL, every :class:`Hub` made without an explicit
+``backplane`` uses a :class:`~wirecore.redis_backplane.RedisBackplane` on it: one line of
+configuration spreads wesktop broadcasts and webshoes events over every worker and host."""
+
+_remote_hubs: weakref.WeakSet[Hub] = weakref.WeakSet()
+
+
+def default_backplane() -> Backplane:
+    """The backplane a :class:`Hub` gets when none is given (see :data:`BACKPLANE_ENV`)."""
+    url = os.environ.get(BACKPLANE_ENV)
+    if url:
+        from .redis_backplane import RedisBackplane
+
+        return RedisBackplane(url)
+    return InProcessBackplane()
+
+
+async def start_remote_hubs() -> list[Hub]:
+    """Start, on the running loop, every hub with a remote backplane that is not running yet;
+    returns them (to close at shutdown).
+
+    :meth:`App.startup <wirecore.App.startup>` calls it, so each server process (each granian
+    worker) joins the backplane before its first request, whether or not it has subscribers.
+    """
+    loop = asyncio.get_running_loop()
+    started = []
+    for hub in list(_remote_hubs):
+        bound = hub._loop
+        if bound is None or bound.is_closed() or (bound is loop and hub._sender is None):
+            try:
+                await hub.start()
+            except Exception:
+                logger.exception("hub %r could not start its backplane", hub)
+            else:
+                started.append(hub)
+    return started
+
+
+def has_remote_hubs() -> bool:
+    """Whether this process made a hub with a remote backplane."""
+    return bool(_remote_hubs)
 
 
 class SubscriptionClosed(WireError):
@@ -370,7 +425,8 @@ class Hub:
     :param maxsize: the default queue bound per subscriber.
     :param policy: the default slow-consumer policy (``"drop_oldest"``, ``"keep_latest"``,
         ``"disconnect"``).
-    :param backplane: how messages reach other processes (:class:`InProcessBackplane`: they don't).
+    :param backplane: how messages reach other processes (by default :func:`default_backplane`:
+        none, unless :data:`BACKPLANE_ENV` names a Redis server).
     :param loop: the event loop the hub lives on; by default the loop of the first
         :meth:`subscribe` (or :meth:`start`).
     """
@@ -386,8 +442,12 @@ class Hub:
         _check_limits(maxsize, policy)
         self.maxsize = maxsize
         self.policy: Policy = policy
-        self.backplane: Backplane = backplane if backplane is not None else InProcessBackplane()
+        self.backplane: Backplane = backplane if backplane is not None else default_backplane()
         self._remote = not self.backplane.local
+        if self._remote:
+            _remote_hubs.add(self)
+        self._retained: dict[str, Message] = {}
+        self._warned_unstarted = False
         self._loop = loop
         self._topics: dict[str, dict[Subscription, None]] = {}
         self._count = 0
@@ -509,16 +569,28 @@ class Hub:
 
     # publishing ----------------------------------------------------------------------------------
 
-    def publish(self, topic: str, data: Any, *, event: str | None = None, id: str | None = None) -> Message:
+    def publish(
+        self,
+        topic: str,
+        data: Any,
+        *,
+        event: str | None = None,
+        id: str | None = None,
+        retain: bool = False,
+    ) -> Message:
         """Send ``data`` to every subscriber of ``topic``; from any thread, never blocking.
 
         ``data`` is encoded to JSON here: ``TypeError`` if it cannot be, ``ValueError`` for an
-        ``event`` or ``id`` holding a line break. Returns the :class:`Message`.
+        ``event`` or ``id`` holding a line break. With ``retain`` the message is also kept as the
+        topic's latest (:meth:`latest`), in every process when the backplane is remote.
+        Returns the :class:`Message`.
         """
         msg = Message(topic, data, event, id)
         loop = self._loop
+        if retain:
+            self._retained[topic] = msg
         if self._remote:
-            self._publish_remote(msg, loop)
+            self._publish_remote(msg, loop, retain)
         elif loop is None:
             pass  # nobody ever subscribed
         elif _get_running_loop() is loop:
@@ -571,13 +643,25 @@ class Hub:
 
     # remote backplane --------------------------------------------------------------------------
 
-    def _publish_remote(self, msg: Message, loop: asyncio.AbstractEventLoop | None) -> None:
+    def _publish_remote(self, msg: Message, loop: asyncio.AbstractEventLoop | None, retain: bool) -> None:
         sender = self._sender
         if loop is None or sender is None:
-            raise RuntimeError("a Hub with a remote backplane must be started first (await hub.start())")
+            # Before the server started (nobody here can be subscribed yet): not an error, as
+            # with the in-process backplane, but other processes miss it, so say so once.
+            if not self._warned_unstarted:
+                self._warned_unstarted = True
+                logger.warning(
+                    "published on %r before this process joined the backplane (before the server "
+                    "started): other processes do not get it",
+                    msg.topic,
+                )
+            return
         if sender.done():
             raise RuntimeError("the hub's backplane has stopped")
-        self._outbox.append((_PUBLISH, msg.topic, msg.envelope()))
+        envelope = msg.envelope()
+        self._outbox.append((_PUBLISH, msg.topic, envelope))
+        if retain:
+            self._outbox.append((_RETAIN, msg.topic, envelope))
         if _get_running_loop() is loop:
             assert self._out_ready is not None
             self._out_ready.set()
@@ -621,6 +705,8 @@ class Hub:
                 try:
                     if op == _PUBLISH:
                         await backplane.publish(topic, payload)
+                    elif op == _RETAIN:
+                        await backplane.retain(topic, payload)
                     elif op == _SUBSCRIBE:
                         await backplane.subscribe(topic)
                     else:
@@ -650,6 +736,24 @@ class Hub:
             logger.warning("dropped a malformed backplane message on %r: %s", topic, exc)
             return
         self._deliver(msg)
+
+    async def latest(self, topic: str) -> Message | None:
+        """The latest message published on ``topic`` with ``retain=True``, by any process when
+        the backplane is remote (this process's own when the backplane cannot answer)."""
+        if self._remote:
+            try:
+                payload = await self.backplane.retained(topic)
+            except Exception as exc:
+                logger.warning("backplane could not say %r's latest message: %s", topic, exc)
+            else:
+                if payload is not None:
+                    with contextlib.suppress(ValueError, UnicodeDecodeError):
+                        return Message.from_envelope(topic, payload)
+        return self._retained.get(topic)
+
+    def forget(self, topic: str) -> None:
+        """Drop ``topic``'s retained message in this process."""
+        self._retained.pop(topic, None)
 
     # WebSocket delivery --------------------------------------------------------------------------
 

@@ -147,10 +147,12 @@ class RequestGuard:
         method = scope.get("method", "GET") if scope["type"] == "http" else "WEBSOCKET"
         return self.refusal(method, host, origin)
 
-    def check_rsgi(self, scope: Any) -> str | None:
-        """:meth:`refusal` for an RSGI ``http`` or ``ws`` scope; the usual request (a safe
-        method, a Host already seen) passes on a few attribute reads and one set lookup."""
-        headers = scope.headers
+    def check_rsgi(self, scope: Any, headers: Any = None) -> str | None:
+        """:meth:`refusal` for an RSGI ``http`` or ``ws`` scope (``headers``: its
+        ``scope.headers``, if already read: granian builds a new object on each access); the
+        usual request (a safe method, a Host already seen) passes on one set lookup."""
+        if headers is None:
+            headers = scope.headers
         host = headers.get("host")
         if scope.proto == "ws":
             method = "WEBSOCKET"

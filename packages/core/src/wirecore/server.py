@@ -424,14 +424,23 @@ def serve(
     interface: Interface = "rsgi",
     pid_file: str | os.PathLike[str] | None = None,
     name: str = "wirecore",
+    workers: int = 1,
     **granian_options: Any,
 ) -> None:
     """Serve ``app`` (an object or ``"module:attr"``) on granian until SIGINT or SIGTERM.
+
+    With ``workers=N`` (N > 1) granian runs N worker processes on the port, each importing
+    ``app``, which must then be an import string; a broadcast made in one worker reaches the
+    others' clients only through a remote backplane (``WIRECORE_REDIS_URL``, see
+    :mod:`wirecore.redis_backplane`).
 
     Raises :class:`PortInUseError`, :class:`AlreadyRunningError` (live PID file) or
     :class:`LifespanError` instead of exiting the interpreter. The PID file is removed on
     every exit path.
     """
+    if workers > 1:
+        _serve_workers(app, host, port, interface, pid_file, name, workers, granian_options)
+        return
     app = load_app(app)
     if port == 0:
         reserved = _reserve(host)
@@ -446,6 +455,44 @@ def serve(
     try:
         asyncio.run(_serve_blocking(app, host, port, interface, name, reserved, granian_options))
         _await_native_threads(_new_native_threads(before))
+    finally:
+        if pid is not None:
+            pid.release()
+
+
+def _serve_workers(
+    target: Any,
+    host: str,
+    port: int,
+    interface: Interface,
+    pid_file: str | os.PathLike[str] | None,
+    name: str,
+    workers: int,
+    options: dict[str, Any],
+) -> None:
+    """granian's own multi-process server: ``workers`` processes share the port."""
+    from granian import Granian
+    from granian.constants import HTTPModes, Interfaces
+
+    if not isinstance(target, str):
+        raise TypeError(
+            f"serve(..., workers={workers}) needs the app as an import string ('module:app'): "
+            "each worker process imports it"
+        )
+    if interface not in ("rsgi", "asgi"):
+        raise ValueError(f"interface must be 'rsgi' or 'asgi', not {interface!r}")
+    if port == 0:
+        raise ValueError("serve(..., workers=N) needs a fixed port, not 0")
+    _probe(host, port)
+    options.setdefault("backlog", DEFAULT_BACKLOG)
+    options.setdefault("http", HTTPModes.http1)
+    pid = PidFile(pid_file) if pid_file is not None else None
+    if pid is not None:
+        pid.acquire()
+    try:
+        logger.info("%s serving on http://%s:%s (%s, %d workers)", name, host, port, interface, workers)
+        iface = Interfaces.RSGI if interface == "rsgi" else Interfaces.ASGI
+        Granian(target, address=host, port=port, interface=iface, workers=workers, **options).serve()
     finally:
         if pid is not None:
             pid.release()

@@ -99,6 +99,7 @@ class WebShoesApp:
         self.hub = self._new_hub()
         self._events: dict[str, _Event] = {}
         self._lock = threading.Lock()
+        self._origin = secrets.token_hex(4)
         self._static: dict[str, StaticFiles] = {}
         self._async: dict[Any, bool] = {}
         self.app = self._make_app()
@@ -132,8 +133,6 @@ class WebShoesApp:
         self.app.max_message_size = int(opts.get("max_ws_msg_size", 4 * MiB))
         self.app.max_body_size = int(opts.get("max_body_size", MiB))
         self.app.guard = _guard(opts.get("allowed_hosts", ["*"]), opts.get("origins", ()))
-        with self._lock:
-            self.hub = self._new_hub()  # the old one belonged to the old loop
         interface = opts.get("interface", "rsgi")
         if interface not in ("rsgi", "asgi"):
             raise ValueError(f"opts['interface'] must be 'rsgi' or 'asgi', not {interface!r}")
@@ -153,7 +152,7 @@ class WebShoesApp:
         within about 2 seconds. Safe to call when not started."""
         server, self.server = self.server, None
         if server is not None:
-            server.stop()
+            server.stop()  # the app's shutdown closes a hub with a remote backplane
 
     @property
     def url(self) -> str:
@@ -176,7 +175,9 @@ class WebShoesApp:
             if event is None:
                 event = self._events[name] = _Event()
             version = event.version + 1
-            msg = self.hub.publish(name, {"ver": version, "t": time.time(), "r": data}, id=str(version))
+            payload = {"ver": version, "t": time.time(), "r": data}
+            msg_id = f"{version}@{self._origin}"  # unique across the processes of a backplane
+            msg = self.hub.publish(name, payload, id=msg_id, retain=True)
             event.version = version
             event.latest = msg
         if self.opts.get("verbose"):
@@ -395,26 +396,31 @@ class _Connection:
         if len(self.subs) >= limit:
             await self.send(protocol.error_reply(f"Too many subscriptions (at most {limit})", msg))
             return
-        subscription = self.app.hub.subscribe(action.name)
+        hub = self.app.hub
+        subscription = hub.subscribe(action.name)
+        # the latest value, read before any await: whatever is triggered later lands in the queue
+        event = self.app._events.get(action.name)
+        latest = event.latest if event is not None else None
+        if not hub.backplane.local:  # another worker may have triggered it since
+            latest = await hub.latest(action.name) or latest
         await self.send(protocol.ack(action.group, uid, "Event added", msg))
         prefix = '{"evt":' + codec.encode_str(action.name) + ',"uid":' + codec.encode_str(uid) + ","
-        event = self.app._events.get(action.name)
-        sent = 0
-        if event is not None and event.latest is not None:
-            sent = event.version
-            await self.ws.send(prefix + event.latest.text[1:])
-        task = asyncio.get_running_loop().create_task(self._pump(subscription, prefix, sent))
+        if latest is not None:
+            await self.ws.send(prefix + latest.text[1:])
+        skip = latest.id if latest is not None else None
+        task = asyncio.get_running_loop().create_task(self._pump(subscription, prefix, skip))
         self.subs[key] = (subscription, task)
 
-    async def _pump(self, subscription: Subscription, prefix: str, sent: int) -> None:
-        """Deliver one subscription's pushes: the newest version each time the socket can take
-        one (a slow client skips versions; nobody else waits for it)."""
+    async def _pump(self, subscription: Subscription, prefix: str, skip: str | None) -> None:
+        """Deliver one subscription's pushes as the socket takes them (a client that falls
+        behind skips the oldest; nobody else waits for it). ``skip``: the id of the latest value
+        sent at subscription, should it also arrive through the queue."""
         try:
             async for msg in subscription:
-                version = int(msg.id or 0)
-                if version > sent:
-                    sent = version
-                    await self.ws.send(prefix + msg.text[1:])
+                if skip is not None and msg.id == skip:
+                    skip = None
+                    continue
+                await self.ws.send(prefix + msg.text[1:])
         except WebSocketDisconnect:
             pass
         finally:

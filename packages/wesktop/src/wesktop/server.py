@@ -82,6 +82,7 @@ def serve(
     pid_path: str | os.PathLike[str] | None = None,
     name: str = "wesktop",
     interface: Interface | None = None,
+    workers: int = 1,
 ) -> None:
     """Serve ``target`` headless on granian, blocking until SIGINT or SIGTERM.
 
@@ -91,6 +92,9 @@ def serve(
     :param pid_path: a PID file, written at start and removed on every way out.
     :param name: the server's name in log lines.
     :param interface: ``"rsgi"`` or ``"asgi"``; by default RSGI unless the app needs ASGI.
+    :param workers: granian worker processes (``target`` must then be an import string). A
+        :class:`~wesktop.Broadcaster` reaches the clients of every worker when a Redis backplane
+        is configured (``WIRECORE_REDIS_URL``); without one, each worker's broadcasts stay in it.
 
     Raises :class:`~wirecore.PortInUseError` when the address is taken,
     :class:`~wirecore.AlreadyRunningError` when ``pid_path`` names a live process, and
@@ -107,4 +111,6 @@ def serve(
     iface = interface or interface_for(app)
     _check_reachable(app, host)
     logger.info("starting %s on http://%s:%s", name, f"[{host}]" if ":" in host else host, port)
-    wirecore.serve(app, host, port, interface=iface, pid_file=pid_path, name=name)
+    wirecore.serve(
+        target if workers > 1 else app, host, port, interface=iface, pid_file=pid_path, name=name, workers=workers
+    )

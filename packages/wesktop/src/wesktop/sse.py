@@ -19,6 +19,7 @@ one ``data:`` line per line of text (the browser joins them back with ``\\n``).
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import msgspec
@@ -31,6 +32,7 @@ from .asgi import StreamResponse
 __all__ = ["Broadcaster", "sse_route"]
 
 TOPIC = "events"
+_count = itertools.count(1)
 _HEADERS = {"cache-control": "no-cache", "x-accel-buffering": "no"}
 
 
@@ -51,8 +53,13 @@ class Broadcaster:
     :param heartbeat: seconds of idleness before a ``: ping`` comment (``None``: never).
     :param retry: the reconnection delay (milliseconds) sent to each client first (``None``:
         the browser's default).
+    :param topic: the hub topic (and, with a Redis backplane, the channel) this broadcaster's
+        events travel on. By default ``"events"`` for the first broadcaster made in the process,
+        ``"events:2"`` for the second and so on: the same in every worker, which imports the same
+        modules in the same order. Name it when several apps share one Redis.
 
-    One broadcaster serves one running server (one event loop) at a time.
+    One broadcaster serves one running server (one event loop) at a time. With a Redis backplane
+    (``WIRECORE_REDIS_URL``) a broadcast reaches the clients of every worker and host.
     """
 
     def __init__(
@@ -62,6 +69,7 @@ class Broadcaster:
         strict: bool = True,
         heartbeat: float | None = 15.0,
         retry: int | None = None,
+        topic: str | None = None,
     ) -> None:
         if isinstance(buffer_size, bool) or not isinstance(buffer_size, int) or buffer_size < 1:
             raise ValueError(f"buffer_size must be a positive integer, not {buffer_size!r}")
@@ -72,6 +80,8 @@ class Broadcaster:
         self.heartbeat = heartbeat
         self._first = format_sse(None, retry=retry) if retry is not None else None
         self._events: set[str] = set()
+        n = next(_count)
+        self.topic = topic if topic is not None else (TOPIC if n == 1 else f"{TOPIC}:{n}")
         self.hub = Hub(maxsize=buffer_size, policy="disconnect")
         """The wirecore hub underneath (one topic)."""
 
@@ -103,7 +113,7 @@ class Broadcaster:
                 f"(registered: {sorted(self._events)})"
             )
         payload = _text_data(data) if isinstance(data, str) else data
-        self.hub.publish(TOPIC, payload, event=event, id=id)
+        self.hub.publish(self.topic, payload, event=event, id=id)
 
     async def stream(self, request: Any = None) -> StreamResponse:
         """The ``text/event-stream`` response for one client (call it in a handler).
@@ -116,13 +126,13 @@ class Broadcaster:
         if getattr(request, "method", "GET") == "HEAD":
             stream = ()
         else:
-            stream = EventStream(self.hub.subscribe(TOPIC), self.heartbeat, self._first)
+            stream = EventStream(self.hub.subscribe(self.topic), self.heartbeat, self._first)
         return StreamResponse(stream, "text/event-stream", _HEADERS)
 
     @property
     def client_count(self) -> int:
         """Clients connected now."""
-        return self.hub.subscriber_count(TOPIC)
+        return self.hub.subscriber_count(self.topic)
 
     def __repr__(self) -> str:
         return f"<Broadcaster clients={self.client_count} events={sorted(self._events)}>"
