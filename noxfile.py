@@ -1,4 +1,5 @@
-"""Every session the project has: tests, lint, types, docs, wheels, bench, bench_webshoes, demo.
+"""Every session the project has: tests, lint, types, docs, wheels, bench, bench_webshoes,
+bench_scaleout, demo.
 
 `python3 -m nox` runs the default set (what CI runs); `nox -s bench` and `nox -s demo` on demand.
 """
@@ -155,6 +156,16 @@ def bench_webshoes(session: nox.Session) -> None:
     install_packages(session)
     session.install("-r", "bench/requirements.txt")
     session.run("python", "bench/webshoes_bench.py", *session.posargs)
+
+
+@nox.session(python="3.11")
+def bench_scaleout(session: nox.Session) -> None:
+    """SSE fan-out to 1,000 clients: 2 granian workers over the Redis backplane against 1 worker
+    in-process (bench/scaleout_bench.py); results and chart land in docs/benchmarks.md. Never pass/fail."""
+    install_system_deps(session, ["redis-server", "wrk"])
+    install_packages(session)
+    session.install("-r", "bench/requirements.txt")
+    session.run("python", "bench/scaleout_bench.py", *session.posargs)
 
 
 @nox.session(python="3.11")

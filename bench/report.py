@@ -17,6 +17,8 @@ IMG = DOCS / "img"
 PAGE = DOCS / "benchmarks.md"
 HTTP_PNG = IMG / "bench-http.png"
 FANOUT_PNG = IMG / "bench-fanout.png"
+SCALEOUT_PNG = IMG / "bench-scaleout.png"
+SCALEOUT_JSON = BENCH_DIR / "results" / "scaleout.json"
 
 COLORS = {
     "bare-asgi": "#9e9e9e",
@@ -636,6 +638,198 @@ def _wesktop_sse(fanout: dict[str, Any], lines: list[str], misses: list[str]) ->
         ]
 
 
+# scale-out (bench/scaleout_bench.py, bench/results/scaleout.json) --------------------------------
+
+SCALEOUT_COLORS = {"1w-inproc": "#1565c0", "2w-redis": "#c62828", "1w-redis": "#ef9a9a"}
+
+
+def _ms(x: float | None) -> str:
+    return "n/a" if x is None else f"{x:.1f} ms" if x >= 10 else f"{x:.2f} ms"
+
+
+def scaleout_chart(data: dict[str, Any], path: Path) -> None:
+    plt = _plt()
+    cfg = data["config"]
+    names = [c["name"] for c in data["configs"]]
+    labels = {c["name"]: c["label"] for c in data["configs"]}
+    s = data["summary"]
+    colors = [SCALEOUT_COLORS.get(n, "#999") for n in names]
+    ticks = [labels[n].replace(", ", ",\n") for n in names]
+    fig, axes = plt.subplots(1, 2, figsize=(10.5, 4.4), dpi=110)
+    ax = axes[0]
+    med = [(s[n]["median_events_per_s"] or 0) / 1000 for n in names]
+    lo = [m - (s[n]["min_events_per_s"] or m * 1000) / 1000 for m, n in zip(med, names, strict=True)]
+    hi = [(s[n]["max_events_per_s"] or m * 1000) / 1000 - m for m, n in zip(med, names, strict=True)]
+    bars = ax.bar(range(len(names)), med, 0.6, yerr=[lo, hi], capsize=3, color=colors)
+    for bar, n in zip(bars, names, strict=True):
+        r = s[n].get("ratio_to_baseline")
+        if r is not None:
+            ax.annotate(
+                f"{r:.2f}x",
+                (bar.get_x() + bar.get_width() / 2, (s[n]["max_events_per_s"] or 0) / 1000),
+                xytext=(0, 2),
+                textcoords="offset points",
+                ha="center",
+                fontsize=8,
+            )
+    ax.set_xticks(range(len(names)))
+    ax.set_xticklabels(ticks, fontsize=8)
+    ax.set_ylabel("delivered events/s, thousands (bars: min-max)")
+    ax.set_title(f"burst of {cfg['burst_events']:,} events (x = ratio to 1 worker in-process)", fontsize=9)
+    ax.grid(axis="y", alpha=0.3)
+    ax.set_axisbelow(True)
+    ax = axes[1]
+    width = 0.38
+    p50 = [s[n]["paced_latency_p50_ms"] or 0 for n in names]
+    p99 = [s[n]["paced_latency_p99_ms"] or 0 for n in names]
+    for j, (values, what) in enumerate(((p50, "p50"), (p99, "p99"))):
+        xs = [i + (j - 0.5) * width for i in range(len(names))]
+        bars = ax.bar(xs, values, width, color=colors, alpha=1.0 if j == 0 else 0.55, label=what)
+        for bar, v in zip(bars, values, strict=True):
+            ax.annotate(
+                f"{what}\n{v:.1f}",
+                (bar.get_x() + bar.get_width() / 2, bar.get_height()),
+                xytext=(0, 2),
+                textcoords="offset points",
+                ha="center",
+                fontsize=7,
+            )
+    ax.set_xticks(range(len(names)))
+    ax.set_xticklabels(ticks, fontsize=8)
+    ax.set_ylabel("publish-to-receive latency, ms")
+    ax.set_title(f"{cfg['paced_events']} events at {cfg['paced_rate']:g}/s: p50 and p99", fontsize=9)
+    ax.grid(axis="y", alpha=0.3)
+    ax.set_axisbelow(True)
+    ax.margins(y=0.15)
+    fig.suptitle(
+        f"SSE fan-out to {cfg['clients']:,} clients on granian: medians of {_rounds(cfg['rounds'])}",
+        fontsize=10,
+    )
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def _scaleout(data: dict[str, Any]) -> list[str]:
+    """The "Scale-out: 2 workers over Redis" section, from bench/results/scaleout.json."""
+    cfg = data["config"]
+    s = data["summary"]
+    names = [c["name"] for c in data["configs"]]
+    labels = {c["name"]: c["label"] for c in data["configs"]}
+    redis = {c["name"]: c["redis"] for c in data["configs"]}
+    m = data.get("machine") or {}
+    pk = m.get("packages", {})
+    lines = [
+        "## Scale-out: 2 workers over Redis",
+        "",
+        f"SSE fan-out to {cfg['clients']:,} clients: 2 granian workers whose hubs share messages through "
+        "the Redis backplane (`WIRECORE_REDIS_URL`), against 1 worker with the default in-process hub, "
+        "and 1 worker with the Redis backplane (the cost of the Redis hop alone). Every configuration "
+        f"serves the same app (`bench/apps/scaleout_app.py`) on `{cfg['granian']}`, what "
+        "`wirecore.serve(\"scaleout_app:app\", workers=N)` runs; they alternate in "
+        f"{_rounds(cfg['rounds'])}, each on a fresh server, against one `redis-server` started by the "
+        f"benchmark. {cfg['client_processes']} client processes (raw sockets in an `epoll` loop, "
+        "`bench/scaleout_client.py`) hold the subscribers; each stream starts with the pid of its "
+        "worker, and the clients spread themselves evenly over the workers.",
+        "",
+        f"- **Burst**: one worker publishes {cfg['burst_events']:,} events of about {cfg['event_size']} "
+        "bytes in a loop; delivered events/s = clients x events / the time from the publish request "
+        "until the last client has the last event. (The app's hub keeps up to "
+        f"{cfg.get('queue', 4096):,} messages per subscriber instead of the default 256, so that "
+        "the burst is not trimmed by the `drop_oldest` policy.)",
+        f"- **Paced**: one worker publishes {cfg['paced_events']} events at {cfg['paced_rate']:g} per "
+        "second. Each event carries the publisher's `time.time()`, which the client subtracts from its "
+        "own after the read that brought the event: publish-to-receive latency over every (client, "
+        "event) pair. With 2 workers the other worker's clients get each event only through Redis "
+        "(and with the Redis backplane the publisher's own clients do too: a hub delivers its own "
+        "messages through the backplane, so that every process sees one order per topic).",
+        "",
+    ]
+    if data.get("quick"):
+        lines += [
+            "> **Quick run** (`python bench/scaleout_bench.py --quick`): one short round, a check that "
+            "everything starts and is measured. Its numbers vary too much to compare.",
+            "",
+        ]
+    lines += [
+        f"![scale-out: events per second and latency]({SCALEOUT_PNG.relative_to(DOCS).as_posix()})",
+        "",
+        "| configuration | clients per worker | delivered events/s (burst) | min - max | ratio to 1 worker "
+        "in-process | burst latency p50 / p99 | paced latency p50 | paced latency p99 | server CPU "
+        "| Redis CPU | client CPU |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for n in names:
+        e = s[n]
+        lines.append(
+            f"| {labels[n]} | {' / '.join(f'{k:,}' for k in e['clients_per_worker'])} | "
+            f"{_num(e['median_events_per_s'])} | "
+            f"{_num(e['min_events_per_s'])} - {_num(e['max_events_per_s'])} | "
+            f"{_ratio(e.get('ratio_to_baseline'))} | "
+            f"{_ms(e['burst_latency_p50_ms'])} / {_ms(e['burst_latency_p99_ms'])} | "
+            f"{_ms(e['paced_latency_p50_ms'])} | {_ms(e['paced_latency_p99_ms'])} | "
+            f"{_pct(e['median_server_cpu_pct'])} | "
+            f"{_pct(e['median_redis_cpu_pct']) if redis[n] else '-'} | "
+            f"{_pct(e['median_client_cpu_pct'])} |"
+        )
+    lines.append("")
+    scaled, base = s.get(cfg["scaled"]), s.get(cfg["baseline"])
+    if scaled and scaled.get("paced_latency_other_workers_p50_ms") is not None:
+        lines += [
+            f"Paced latency with 2 workers, by where the client is: on the publishing worker p50 "
+            f"{_ms(scaled['paced_latency_publisher_worker_p50_ms'])}, p99 "
+            f"{_ms(scaled['paced_latency_publisher_worker_p99_ms'])}; on the other worker p50 "
+            f"{_ms(scaled['paced_latency_other_workers_p50_ms'])}, p99 "
+            f"{_ms(scaled['paced_latency_other_workers_p99_ms'])}.",
+            "",
+        ]
+    nproc = m.get("nproc", "?")
+    lines += [
+        "CPU columns are percent of one core during the burst: granian (every worker), `redis-server`, "
+        f"and the client processes; the machine has {nproc} cores, shared by all of them. The burst's "
+        "latencies say how long a burst's backlog takes to drain, the paced ones what one event's path "
+        "costs. Incomplete runs (a client short of an event at the timeout) are left out of the medians"
+        + (
+            ": " + ", ".join(f"{n} {s[n]['incomplete_runs']}" for n in names if s[n]["incomplete_runs"]) + "."
+            if any(s[n]["incomplete_runs"] for n in names)
+            else "; there were none."
+        ),
+        "",
+    ]
+    if scaled and base and scaled.get("ratio_to_baseline") is not None and nproc != "?" and nproc <= 2:
+        lines += [
+            f"On {nproc} cores a second worker has no core of its own: the workers, Redis and the client "
+            "processes all share them, so this measures what the Redis path costs rather than what a "
+            "second core gains. On a machine with a core per worker (and the clients elsewhere) the "
+            "workers' share of the delivery runs in parallel.",
+            "",
+        ]
+    lines += [
+        "Reproduce from the repository root (needs `redis-server`: `apt-get install -y redis-server`):",
+        "",
+        "```",
+        "nox -s bench_scaleout",
+        "```",
+        "",
+        "(`nox -s bench_scaleout` installs `redis-server`, this repository's packages and "
+        "`bench/requirements.txt`, and runs `python bench/scaleout_bench.py`; `--quick` is a shorter run, "
+        "`--help` lists the knobs.)",
+        "",
+        "### Machine of the scale-out run",
+        "",
+        f"- CPU: {m.get('nproc', '?')} cores (`nproc`), {m.get('cpu_model', '?')}; "
+        f"{m.get('memory_gib', '?')} GiB memory; {m.get('os', '')}",
+        f"- Python {m.get('python', '?')}; "
+        + ", ".join(f"{k} {pk[k]}" for k in ("wirecore", "granian", "msgspec", "redis") if pk.get(k))
+        + f"; redis-server {m.get('redis_server', '?')}",
+        f"- results generated {data.get('generated', '?')}; raw numbers in `bench/results/scaleout.json` "
+        "in the repository",
+        "",
+    ]
+    return lines
+
+
 QUICK = (
     "> **Quick run** (`python bench/run.py --quick`): one short round of everything, a check that every "
     "contender starts, answers and is measured. Its numbers vary too much to compare; "
@@ -706,6 +900,11 @@ def write(results: dict[str, Any]) -> list[Path]:
     lines.append("")
     lines += body
     lines.append(NOTES)
+    if SCALEOUT_JSON.exists():  # bench/scaleout_bench.py's results: a section of their own, last
+        scaleout = json.loads(SCALEOUT_JSON.read_text())
+        scaleout_chart(scaleout, SCALEOUT_PNG)
+        written.append(SCALEOUT_PNG)
+        lines += _scaleout(scaleout)
     PAGE.write_text("\n".join(lines))
     written.append(PAGE)
     return written

@@ -784,3 +784,53 @@ async def test_serve_with_workers_stops_cleanly_on_sigterm(workdir: Path, redis_
                 os.kill(pid, 0)
     finally:
         server.kill()
+
+
+async def test_workers_stop_on_sigterm_with_sse_streams_open(workdir: Path, redis_server: RedisServer) -> None:
+    """granian waits for open streams before a worker's shutdown can end them: without a kill
+    timeout a browser's SSE stream held a stopping worker for as long as it stayed open."""
+    server = start_server(SERVE_SSE, workdir, redis_server.url, "sse-stop")
+    try:
+        pids = await asyncio.to_thread(worker_pids, server)
+        clients = await spread_clients(lambda: SSEClient().open(server.port), 4)
+        took = await asyncio.to_thread(server.stop, 15)
+        assert took < 10
+        assert port_free(server.port)
+        for pid in pids:
+            with pytest.raises(ProcessLookupError):
+                os.kill(pid, 0)
+        del clients
+    finally:
+        server.kill()
+
+
+def test_an_unguarded_serve_call_in_the_app_module_does_not_nest_servers(workdir: Path) -> None:
+    """``serve(..., workers=2)`` at the bottom of the app's own module, without a __main__ guard:
+    each worker imports the module again, and that serve() call must not start more servers."""
+    port = free_port()
+    (workdir / "unguarded.py").write_text(
+        "import os\nimport wirecore\napp = wirecore.App()\n\n"
+        "@app.get('/pid')\nasync def pid(request):\n    return {'pid': os.getpid()}\n\n"
+        f"wirecore.serve('unguarded:app', port={port}, workers=2)\n"
+    )
+    proc = subprocess.Popen([sys.executable, "unguarded.py"], cwd=workdir)
+    try:
+        seen: set[int] = set()
+        deadline = time.monotonic() + 20
+        while len(seen) < 2 and time.monotonic() < deadline:
+            try:
+                seen.add(httpx.get(f"http://127.0.0.1:{port}/pid", timeout=2).json()["pid"])
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        assert len(seen) == 2, seen
+        children = subprocess.run(
+            ["pgrep", "-P", str(proc.pid)], capture_output=True, text=True
+        ).stdout.split()
+        # the main process has its 2 workers and nothing more (each would be a nested server)
+        assert len(children) == 2, children
+        for child in children:
+            grandchildren = subprocess.run(["pgrep", "-P", child], capture_output=True, text=True).stdout
+            assert grandchildren.split() == [], f"worker {child} started a server of its own"
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(15)

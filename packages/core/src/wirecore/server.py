@@ -438,6 +438,11 @@ def serve(
     :class:`LifespanError` instead of exiting the interpreter. The PID file is removed on
     every exit path.
     """
+    serving = os.environ.get(_SERVING_ENV)
+    if serving and serving != str(os.getpid()):
+        # a worker of serve(..., workers=N) importing the script that called serve() unguarded
+        logger.info("serve() skipped: this process is a worker of the server started by PID %s", serving)
+        return
     if workers > 1:
         _serve_workers(app, host, port, interface, pid_file, name, workers, granian_options)
         return
@@ -486,6 +491,10 @@ def _serve_workers(
     _probe(host, port)
     options.setdefault("backlog", DEFAULT_BACKLOG)
     options.setdefault("http", HTTPModes.http1)
+    # granian waits for open streams before a worker's shutdown runs (which would end them): an
+    # SSE client would hold a stopping worker forever. Past this many seconds it is killed.
+    options.setdefault("workers_kill_timeout", 3)
+    os.environ[_SERVING_ENV] = str(os.getpid())  # the workers inherit it (see serve())
     pid = PidFile(pid_file) if pid_file is not None else None
     if pid is not None:
         pid.acquire()
@@ -494,8 +503,12 @@ def _serve_workers(
         iface = Interfaces.RSGI if interface == "rsgi" else Interfaces.ASGI
         Granian(target, address=host, port=port, interface=iface, workers=workers, **options).serve()
     finally:
+        os.environ.pop(_SERVING_ENV, None)
         if pid is not None:
             pid.release()
+
+
+_SERVING_ENV = "_WIRECORE_SERVING_PID"
 
 
 async def _serve_blocking(
