@@ -20,9 +20,12 @@ CHROMIUM_ARGS = [
 ]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    """A headless Chromium (Debian's), shared by the session's tests."""
+    """A headless Chromium (Debian's), shared by a module's tests.
+
+    Per module, not per session: Playwright's sync API keeps an event loop running in the main
+    thread while it is open, and asyncio tests in other modules could not run meanwhile."""
     if not shutil.which(CHROMIUM) or not _has_playwright():
         if os.environ.get("WIRE_REQUIRE_BROWSER"):
             pytest.fail("headless Chromium and playwright are required here (WIRE_REQUIRE_BROWSER)")
