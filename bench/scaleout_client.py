@@ -32,6 +32,7 @@ from array import array
 from typing import Any
 
 from common import HOST, raise_nofile_limit
+from fanout_client import EpollClientProcess
 
 MARKER = b'"seq"'
 _TAIL = len(MARKER) - 1
@@ -73,23 +74,15 @@ def _open(port: int, timeout: float) -> tuple[socket.socket, int, bytes]:
         raise
 
 
-class ClientProcess:
+class ClientProcess(EpollClientProcess):
+    """The fan-out benchmark's epoll client, reading each event's publish time and the worker
+    that holds each stream."""
+
     def __init__(self, conn: Any) -> None:
-        self.conn = conn
-        self.ep = select.epoll()
-        self.pipe_fd = conn.fileno()
-        self.ep.register(self.pipe_fd, select.EPOLLIN)
+        super().__init__(conn)
         # fd -> [socket, count, done, tail, latencies array of its worker, stamp carry-over]
-        self.subs: dict[int, list[Any]] = {}
         self.pids: dict[int, int] = {}  # fd -> worker pid
         self.latencies: dict[int, array[float]] = {}  # worker pid -> ms
-        self.expected = 0
-        self.remaining = 0
-        self.last_done: float | None = None
-        self.cpu_at_arm = 0.0
-        self.cpu_at_done: float | None = None
-        self.waiting: float | None = None
-        self.reads = 0
         self.events = 0
 
     def connect(self, port: int, count: int, workers: int) -> dict[str, Any]:
@@ -161,37 +154,10 @@ class ClientProcess:
         }
 
     def close(self) -> dict[str, Any]:
-        n = len(self.subs)
-        for fd, sub in list(self.subs.items()):
-            with contextlib.suppress(OSError):
-                self.ep.unregister(fd)
-            sub[0].close()
-        self.subs.clear()
+        reply = super().close()
         self.pids.clear()
         self.latencies.clear()
-        return {"closed": n}
-
-    def command(self) -> bool:
-        cmd = self.conn.recv()
-        op = cmd[0]
-        if op == "connect":
-            self.conn.send(self.connect(*cmd[1:]))
-        elif op == "arm":
-            self.conn.send(self.arm(cmd[1]))
-        elif op == "wait":
-            if self.remaining == 0:
-                self.conn.send(self.wait_reply())
-            else:
-                self.waiting = time.monotonic() + cmd[1]
-        elif op == "close":
-            self.conn.send(self.close())
-        elif op == "exit":
-            self.close()
-            self.conn.send({"bye": True})
-            return False
-        else:
-            self.conn.send({"error": f"unknown command {op!r}"})
-        return True
+        return reply
 
     def run(self) -> None:
         subs = self.subs
