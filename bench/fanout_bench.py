@@ -85,12 +85,16 @@ class Clients:
     """The client processes and the commands sent to all of them at once."""
 
     def __init__(self, processes: int, engine: str) -> None:
+        self._spawn(processes, fanout_client.main, engine)
+
+    def _spawn(self, processes: int, target: Any, *args: Any) -> None:
+        """``processes`` client processes running ``target(pipe, *args)``."""
         ctx = multiprocessing.get_context("spawn")
         self.conns = []
         self.procs = []
         for _ in range(processes):
             parent, child = ctx.Pipe()
-            proc = ctx.Process(target=fanout_client.main, args=(child, engine), daemon=True)
+            proc = ctx.Process(target=target, args=(child, *args), daemon=True)
             proc.start()
             self.conns.append(parent)
             self.procs.append(proc)

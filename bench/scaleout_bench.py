@@ -46,7 +46,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import multiprocessing
 import os
 import shutil
 import socket
@@ -74,6 +73,7 @@ from common import (
     other_cpu_seconds,
     write_json,
 )
+from fanout_bench import Clients as FanoutClients
 
 RESULTS = BENCH_DIR / "results" / "scaleout.json"
 LATEST = BENCH_DIR / "results" / "latest.json"
@@ -248,54 +248,16 @@ def worker_stats(port: int, workers: int, timeout: float = 20.0) -> dict[int, di
 # the clients ------------------------------------------------------------------------------------
 
 
-class Clients:
-    """The client processes and the commands sent to all of them at once."""
+class Clients(FanoutClients):
+    """The fan-out benchmark's client processes, running the scale-out client."""
 
     def __init__(self, processes: int) -> None:
-        ctx = multiprocessing.get_context("spawn")
-        self.conns = []
-        self.procs = []
-        for _ in range(processes):
-            parent, child = ctx.Pipe()
-            proc = ctx.Process(target=scaleout_client.main, args=(child,), daemon=True)
-            proc.start()
-            self.conns.append(parent)
-            self.procs.append(proc)
+        self._spawn(processes, scaleout_client.main)
 
-    def ask(self, cmds: list[tuple[Any, ...]], timeout: float) -> list[dict[str, Any]]:
-        for conn, cmd in zip(self.conns, cmds, strict=True):
-            conn.send(cmd)
-        replies = []
-        deadline = time.monotonic() + timeout
-        for conn in self.conns:
-            if not conn.poll(max(0.0, deadline - time.monotonic())):
-                raise TimeoutError(f"a client process did not answer {cmds[0][0]!r} in {timeout}s")
-            replies.append(conn.recv())
-        return replies
-
-    def all(self, cmd: tuple[Any, ...], timeout: float) -> list[dict[str, Any]]:
-        return self.ask([cmd] * len(self.conns), timeout)
-
-    def connect(self, port: int, total: int, workers: int, timeout: float) -> list[dict[str, Any]]:
+    def connect(self, port: int, total: int, workers: int, timeout: float) -> list[dict[str, Any]]:  # type: ignore[override]
         n = len(self.conns)
         shares = [total // n + (1 if i < total % n else 0) for i in range(n)]
         return self.ask([("connect", port, k, workers) for k in shares], timeout)
-
-    def cpu_seconds(self) -> float:
-        total = 0.0
-        for p in self.procs:
-            with contextlib.suppress(psutil.Error):
-                t = psutil.Process(p.pid).cpu_times()
-                total += t.user + t.system
-        return total
-
-    def close(self) -> None:
-        with contextlib.suppress(Exception):
-            self.all(("exit",), 10)
-        for p in self.procs:
-            p.join(5)
-            if p.is_alive():
-                p.kill()
 
 
 # measuring --------------------------------------------------------------------------------------
