@@ -203,6 +203,8 @@ _RROUTE = st.tuples(
 
 
 @settings(max_examples=400, deadline=None)
+@example(routes=[("GET", ["a"], True), ("GET", ["{x}"], False)], path=["a"], method="GET")
+@example(routes=[("GET", ["{x}", "a"], True), ("GET", ["{x}", "{y}"], False)], path=["7", "a"], method="GET")
 @given(
     routes=st.lists(_RROUTE, min_size=1, max_size=8),
     path=st.lists(st.sampled_from(["a", "me", "7"]), min_size=0, max_size=4),

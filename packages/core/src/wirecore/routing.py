@@ -272,10 +272,12 @@ class Router:
         out (the full walk answers it). A request whose last segment is a literal somewhere in
         the tree also takes the full walk.
         """
+        # (a ``{name:path}`` route also matches with an empty rest: ``/a/{p:path}`` answers ``/a``,
+        # so the literal before its rest counts as a last segment too)
         last_literals = frozenset(
-            r.segments[-1]
+            r.segments[-1 - r.rest]
             for r in self.routes
-            if r.segments and not r.is_static and r.param_names[-1] is None
+            if len(r.segments) > r.rest and not r.is_static and r.param_names[-1 - r.rest] is None
         )
         tails: dict[str, dict[str, tuple[Route, str]]] = {}
         for route in self.routes:
