@@ -176,3 +176,40 @@ def test_idle_timeout_closes_silent_peers(serve: Serve) -> None:
 )
 def test_origin_allowed_rules(origin: str | None, host: str, allowed: list[str], ok: bool) -> None:
     assert origin_allowed(origin, host, allowed) is ok
+
+
+def test_a_peer_that_drops_tcp_ends_the_loop_cleanly(serve: Serve) -> None:
+    """A client that vanishes without a close frame (a killed tab, a dropped network) ends
+    ``async for`` like a normal close: the handler's code after the loop runs, nothing is logged
+    as a handler error, and the server keeps serving."""
+    import socket
+    import threading
+
+    ended: list[str] = []
+    done = threading.Event()
+    app = App()
+
+    @app.websocket("/ws")
+    async def loop(ws: WebSocket) -> None:
+        await ws.accept()
+        try:
+            async for _ in ws:
+                pass
+            ended.append("loop ended")
+        except Exception as exc:  # what the test guards against: a transport error escaping
+            ended.append(f"raised {type(exc).__name__}")
+        done.set()
+
+    srv = serve(app)
+    sock = socket.create_connection(("127.0.0.1", srv.port))
+    sock.sendall(
+        b"GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+    )
+    assert sock.recv(1024).startswith(b"HTTP/1.1 101")
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+    sock.close()  # RST, no close frame
+    assert done.wait(5), "the handler never noticed the peer was gone"
+    assert ended == ["loop ended"]
+    with connect(ws_url(srv, "/ws")) as again:  # still serving
+        again.send("hi")

@@ -25,6 +25,7 @@ __all__ = ["WebSocket", "origin_allowed"]
 
 CLOSE_NORMAL = 1000
 CLOSE_GOING_AWAY = 1001
+CLOSE_ABNORMAL = 1006  # the connection dropped without a close frame (never sent on the wire)
 CLOSE_POLICY = 1008
 CLOSE_TOO_BIG = 1009
 
@@ -219,7 +220,12 @@ class RsgiWebSocket(WebSocket):
         self.accepted = True
 
     async def _recv(self) -> str | bytes:
-        msg = await self._transport.receive()
+        try:
+            msg = await self._transport.receive()
+        except Exception as exc:  # granian's RSGIProtocolClosed: the peer dropped TCP, no close frame
+            self.closed = True
+            self.close_code = CLOSE_ABNORMAL
+            raise WebSocketDisconnect(CLOSE_ABNORMAL, str(exc)) from None
         if msg.kind == 0:
             self.closed = True
             code = getattr(msg, "code", None) or CLOSE_NORMAL
