@@ -337,3 +337,40 @@ def test_hundreds_of_concurrent_streams_are_all_served(interface: str) -> None:
 
     with Server(app, port=0, interface=interface) as srv:  # type: ignore[arg-type]
         assert asyncio.run(run(srv.port)) == clients
+
+
+async def test_loop_server_runs_handlers_on_the_callers_loop(interface: str) -> None:
+    """LoopServer: handlers share the caller's loop (an object created here can be awaited there),
+    the port is real once start() returns, a second bind on it is refused, and stop() runs the
+    app's shutdown and frees the port."""
+    import asyncio
+
+    import httpx
+
+    from wirecore import App, JSONResponse, LoopServer, PortInUseError
+
+    here = asyncio.get_running_loop()
+    answer: asyncio.Future[str] = here.create_future()
+    events: list[str] = []
+    app = App()
+    app.on_shutdown.append(lambda: events.append("shutdown"))
+
+    @app.get("/wait")
+    async def wait(_request: object) -> JSONResponse:
+        return JSONResponse({"same_loop": asyncio.get_running_loop() is here, "answer": await answer})
+
+    server = await LoopServer(app, interface=interface).start()
+    assert server.port != 0
+    with pytest.raises(PortInUseError):
+        await LoopServer(App(), port=server.port, interface=interface).start()
+    async with httpx.AsyncClient() as client:
+        pending = asyncio.ensure_future(client.get(server.url + "/wait"))
+        await asyncio.sleep(0.05)
+        answer.set_result("42")  # resolved by the caller's code, awaited by the handler
+        reply = await pending
+    assert reply.json() == {"same_loop": True, "answer": "42"}
+    await server.stop()
+    assert events == ["shutdown"]
+    with pytest.raises(httpx.ConnectError):
+        async with httpx.AsyncClient() as client:
+            await client.get(server.url + "/wait")

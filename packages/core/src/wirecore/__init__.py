@@ -84,6 +84,6 @@ __all__ = [
     "__version__",
 ]
 
-from .server import PidFile, Server, serve
+from .server import LoopServer, PidFile, Server, serve
 
-__all__ += ["PidFile", "Server", "serve"]
+__all__ += ["LoopServer", "PidFile", "Server", "serve"]

@@ -404,6 +404,119 @@ class Server:
         self.stop()
 
 
+class LoopServer:
+    """An app served by granian on the caller's *running* event loop.
+
+    For apps whose handlers must share a loop with other code of the caller (objects awaited
+    across connections, like pgwidgets' widgets). ``await start()`` returns once the port accepts
+    connections (raising :class:`PortInUseError`, :class:`LifespanError` or :class:`ServerError`);
+    ``await stop()`` closes live connections, stops granian and runs the app's shutdown.
+    """
+
+    def __init__(
+        self,
+        app: Any,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        interface: Interface = "rsgi",
+        name: str = "wirecore",
+        **granian_options: Any,
+    ) -> None:
+        self.app = load_app(app)
+        self.host = host
+        self.requested_port = port
+        self.port = port
+        self.interface: Interface = interface
+        self.name = name
+        self.granian_options = granian_options
+        self._granian: Any = None
+        self._task: asyncio.Task[Any] | None = None
+        self._app_started = False
+        self._native_threads: set[int] = set()
+
+    url = Server.url
+
+    @property
+    def running(self) -> bool:
+        return self._task is not None and not self._task.done()
+
+    async def start(self, timeout: float = 10.0) -> LoopServer:
+        if self.running:
+            raise ServerError("server already running")
+        reserved: socket.socket | None = None
+        if self.requested_port == 0:
+            reserved = _reserve(self.host)
+            self.port = reserved.getsockname()[1]
+        else:
+            _probe(self.host, self.requested_port)
+            self.port = self.requested_port
+        before = _os_threads()
+        loop = asyncio.get_running_loop()
+        try:
+            await _startup(self.app)
+            self._app_started = True
+            self._granian = _granian_server(
+                self.app, self.host, self.port, self.interface, **self.granian_options
+            )
+            self._task = asyncio.ensure_future(self._granian.serve())
+            deadline = loop.time() + timeout
+            connect_host = "127.0.0.1" if self.host in ("0.0.0.0", "") else ("::1" if self.host == "::" else self.host)
+            while True:
+                if self._task.done():
+                    exc = self._task.exception()
+                    raise _bind_error(exc, self.host, self.port) if exc is not None else ServerError(
+                        f"{self.name} on {self.url} stopped while starting"
+                    )
+                try:
+                    _reader, writer = await asyncio.open_connection(connect_host, self.port)
+                except OSError:
+                    if loop.time() > deadline:
+                        raise ServerError(f"{self.url} did not start accepting connections") from None
+                    await asyncio.sleep(0.01)
+                    continue
+                writer.close()
+                break
+            self._native_threads = _new_native_threads(before)
+        except BaseException:
+            await self.stop()
+            raise
+        finally:
+            if reserved is not None:
+                reserved.close()
+        logger.info("%s serving on %s (%s, in-loop)", self.name, self.url, self.interface)
+        return self
+
+    async def stop(self, timeout: float = 2.0) -> None:
+        """Close live connections, stop granian, wait for it and run the app's shutdown."""
+        close = getattr(self.app, "close_connections", None)
+        if close is not None and self._granian is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(close(), timeout * 0.75)
+        if self._granian is not None:
+            with contextlib.suppress(Exception):
+                self._granian.stop()
+        task, self._task = self._task, None
+        if task is not None:
+            try:
+                await asyncio.wait_for(task, timeout)
+            except (Exception, asyncio.CancelledError):
+                logger.debug("%s: granian stopped with an error", self.name, exc_info=True)
+        self._granian = None
+        if self._app_started:
+            self._app_started = False
+            await _shutdown(self.app)
+        native, self._native_threads = self._native_threads, set()
+        if native:  # granian's runtime threads end just after serve() returns; never exit under them
+            await asyncio.get_running_loop().run_in_executor(None, _await_native_threads, native, 0.5)
+
+    async def __aenter__(self) -> LoopServer:
+        return await self.start()
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+
 def _bind_error(exc: BaseException, host: str, port: int) -> BaseException:
     text = str(exc)
     if "in use" in text.lower():
