@@ -258,6 +258,11 @@ async def _shutdown(app: Any) -> None:
 # embedded ----------------------------------------------------------------------------------
 
 
+def _url(host: str, port: int) -> str:
+    host = host if host not in ("0.0.0.0", "::", "") else "127.0.0.1"
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
 class Server:
     """An app served by granian in a background thread with its own event loop.
 
@@ -296,10 +301,7 @@ class Server:
 
     @property
     def url(self) -> str:
-        host = self.host if self.host not in ("0.0.0.0", "::", "") else "127.0.0.1"
-        if ":" in host:
-            host = f"[{host}]"
-        return f"http://{host}:{self.port}"
+        return _url(self.host, self.port)
 
     @property
     def running(self) -> bool:
@@ -435,7 +437,9 @@ class LoopServer:
         self._app_started = False
         self._native_threads: set[int] = set()
 
-    url = Server.url
+    @property
+    def url(self) -> str:
+        return _url(self.host, self.port)
 
     @property
     def running(self) -> bool:
@@ -461,12 +465,16 @@ class LoopServer:
             )
             self._task = asyncio.ensure_future(self._granian.serve())
             deadline = loop.time() + timeout
-            connect_host = "127.0.0.1" if self.host in ("0.0.0.0", "") else ("::1" if self.host == "::" else self.host)
+            connect_host = (
+                "127.0.0.1" if self.host in ("0.0.0.0", "") else ("::1" if self.host == "::" else self.host)
+            )
             while True:
                 if self._task.done():
                     exc = self._task.exception()
-                    raise _bind_error(exc, self.host, self.port) if exc is not None else ServerError(
-                        f"{self.name} on {self.url} stopped while starting"
+                    raise (
+                        _bind_error(exc, self.host, self.port)
+                        if exc is not None
+                        else ServerError(f"{self.name} on {self.url} stopped while starting")
                     )
                 try:
                     _reader, writer = await asyncio.open_connection(connect_host, self.port)
