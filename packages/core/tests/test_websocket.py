@@ -213,3 +213,47 @@ def test_a_peer_that_drops_tcp_ends_the_loop_cleanly(serve: Serve) -> None:
     assert ended == ["loop ended"]
     with connect(ws_url(srv, "/ws")) as again:  # still serving
         again.send("hi")
+
+
+def test_after_the_peer_closes_the_server_ends_the_connection(serve: Serve) -> None:
+    """The client closes first (close frame); once the handler returns, the server ends the TCP
+    connection, so the client's close completes instead of waiting for its own timeout, also
+    when the app still holds a reference to the socket."""
+    import socket
+    import struct
+    import threading
+
+    returned = threading.Event()
+    kept: list[WebSocket] = []  # an app that keeps its sockets (a session registry, a cycle...)
+    app = App()
+
+    @app.websocket("/ws")
+    async def loop(ws: WebSocket) -> None:
+        kept.append(ws)
+        await ws.accept()
+        async for _ in ws:
+            pass
+        returned.set()
+
+    srv = serve(app)
+    sock = socket.create_connection(("127.0.0.1", srv.port))
+    sock.settimeout(5)
+    sock.sendall(
+        b"GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+    )
+    head = b""
+    while b"\r\n\r\n" not in head:
+        head += sock.recv(1024)
+    assert head.startswith(b"HTTP/1.1 101")
+    payload = struct.pack("!H", 1000)
+    sock.sendall(bytes([0x88, 0x80 | len(payload)]) + b"\0\0\0\0" + payload)  # masked close, zero key
+    assert returned.wait(5), "the handler never saw the close"
+    received = b""
+    try:
+        while chunk := sock.recv(1024):
+            received += chunk
+    except TimeoutError:
+        raise AssertionError(f"the server kept the connection open after the close ({received!r})") from None
+    finally:
+        sock.close()

@@ -295,7 +295,7 @@ class App:
         try:
             await match.route.handler(ws)
         except WebSocketDisconnect:
-            pass
+            await ws.close()  # the peer is gone: release the connection (RSGI holds it otherwise)
         except asyncio.CancelledError:
             await ws.close(1001, "server shutting down")
             if not self._closing:

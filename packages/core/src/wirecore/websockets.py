@@ -9,6 +9,7 @@ themselves alive by sending any message (the project's JS clients send a small h
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import fnmatch
 from collections.abc import AsyncIterator, Iterable
 from typing import TYPE_CHECKING, Any
@@ -214,6 +215,15 @@ class RsgiWebSocket(WebSocket):
         )
         self._proto = proto
         self._transport: Any = None
+        self._released = False
+
+    async def close(self, code: int = CLOSE_NORMAL, reason: str = "") -> None:
+        if self.closed and not self._released:
+            # The peer closed first. granian still holds the TCP connection until it is told (or
+            # the transport is garbage-collected, which an app holding the socket delays forever).
+            self._release(self.close_code or code)
+            return
+        await super().close(code, reason)
 
     async def accept(self, subprotocol: str | None = None) -> None:
         self._transport = await self._proto.accept()
@@ -240,7 +250,14 @@ class RsgiWebSocket(WebSocket):
             await self._transport.send_bytes(data)
 
     async def _close(self, code: int, reason: str) -> None:
-        self._proto.close(code if self.accepted else 403)
+        self._release(code if self.accepted else 403)
+
+    def _release(self, code: int) -> None:
+        if not self._released:
+            self._released = True
+            with contextlib.suppress(Exception):
+                self._proto.close(code)
+            self._transport = None  # granian ends the connection once its transport is freed
 
 
 class AsgiWebSocket(WebSocket):
