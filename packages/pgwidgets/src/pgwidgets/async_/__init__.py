@@ -1,0 +1,19 @@
+"""pgwidgets.async_: the asynchronous API (Application, Session, Widget and the widget classes)."""
+
+from .application import Application
+from .session import BrowserDisconnected, BrowserError, Connection, RequestTimeout, Session
+from .widget import WIDGET_CLASSES, Widget, WidgetDestroyed, Widgets, build_widget_class
+
+__all__ = [
+    "WIDGET_CLASSES",
+    "Application",
+    "BrowserDisconnected",
+    "BrowserError",
+    "Connection",
+    "RequestTimeout",
+    "Session",
+    "Widget",
+    "WidgetDestroyed",
+    "Widgets",
+    "build_widget_class",
+]

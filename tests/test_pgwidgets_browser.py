@@ -1,0 +1,249 @@
+"""pgwidgets end to end: the real pgwidgets-js in headless Chromium, driven by Playwright.
+
+The app runs through ``pgwidgets.sync`` (its event loop in a background thread), so these tests
+also cover the blocking facade. Fixture order matters: ``app`` before ``page`` so the page is
+closed (and checked for console errors) before the app says goodbye.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytest.importorskip("pgwidgets")
+from pgwidgets.sync import Application
+
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(60)]
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES = ROOT / "packages" / "pgwidgets" / "examples"
+
+
+@pytest.fixture
+def make_app() -> Iterator[Callable[..., Application]]:
+    apps: list[Application] = []
+
+    def factory(**kwargs: Any) -> Application:
+        app = Application(ws_port=0, http_port=0, **kwargs)
+        apps.append(app)
+        return app
+
+    yield factory
+    for app in apps:
+        app.close()
+
+
+def wait_until(cond: Callable[[], bool], what: str, timeout: float = 5.0) -> None:
+    ev = threading.Event()
+    for _ in range(int(timeout / 0.02)):
+        if cond():
+            return
+        ev.wait(0.02)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def counter_ui(state: dict[str, Any]) -> Callable[[Any], None]:
+    """A window with a button, an entry and a label; the button counts clicks into the label."""
+
+    def setup(session: Any) -> None:
+        W = session.get_widgets()
+        top = W.TopLevel(title="Counter", resizable=True)
+        top.resize(420, 240)
+        box = W.VBox()
+        box.set_spacing(6)
+        button = W.Button("Count")
+        entry = W.TextEntry("")
+        label = W.Label("clicks: 0")
+        clicks = {"n": 0}
+
+        def on_click() -> None:
+            clicks["n"] += 1
+            label.set_text(f"clicks: {clicks['n']}")
+
+        button.on("activated", on_click)
+        with session.batch():  # one message for the three (the real page's batch handling)
+            for w in (button, entry, label):
+                box.add_widget(w, 0)
+        top.set_widget(box)
+        top.show()
+        state.update(session=session, entry=entry, label=label)
+
+    return setup
+
+
+def test_click_type_and_reload(make_app: Callable[..., Application], page: Any) -> None:
+    app = make_app()
+    state: dict[str, Any] = {}
+    app.on_connect(counter_ui(state))
+    app.start()
+    page.goto(app.url)
+    page.get_by_text("Count", exact=True).click()
+    page.get_by_text("clicks: 1").wait_for()  # the Python handler ran and updated the label
+
+    page.locator("input").first.fill("typed in Chromium")
+    wait_until(lambda: state["entry"].get_text() == "typed in Chromium", "the entry's text in Python")
+    assert "token" not in page.url  # the credentials stay out of the address bar
+
+    page.reload()
+    page.get_by_text("clicks: 1").wait_for()  # same tree, same state
+    assert page.locator("input").first.input_value() == "typed in Chromium"
+    page.get_by_text("Count", exact=True).click()  # callbacks survive the rebuild
+    page.get_by_text("clicks: 2").wait_for()
+    assert len(app.sessions) == 1
+
+
+def test_the_page_reconnects_after_a_dropped_connection(
+    make_app: Callable[..., Application], page: Any
+) -> None:
+    app = make_app()
+    state: dict[str, Any] = {}
+    app.on_connect(counter_ui(state))
+    app.start()
+    page.goto(app.url)
+    page.get_by_text("Count", exact=True).click()
+    page.get_by_text("clicks: 1").wait_for()
+    session = state["session"].async_session
+    [conn] = session.connections
+    app._run(conn.close(1001, "network hiccup"))  # not a 4xxx code: the page comes back
+    wait_until(lambda: bool(session.connections) and session.connections[0] is not conn, "the reconnect")
+    page.get_by_text("clicks: 1").wait_for()
+    page.get_by_text("Count", exact=True).click()
+    page.get_by_text("clicks: 2").wait_for()
+    assert len(app.sessions) == 1
+
+
+def test_two_browsers_on_one_session(make_app: Callable[..., Application], browser: Any, page: Any) -> None:
+    app = make_app()
+    state: dict[str, Any] = {}
+    app.on_connect(counter_ui(state))
+    app.start()
+    page.goto(app.url)
+    page.get_by_text("clicks: 0").wait_for()
+    other_context = browser.new_context()
+    try:
+        other = other_context.new_page()
+        other.goto(state["session"].get_url())
+        other.get_by_text("clicks: 0").wait_for()
+
+        page.locator("input").first.fill("from the first")
+        wait_until(
+            lambda: other.locator("input").first.input_value() == "from the first", "the second's entry"
+        )
+        other.get_by_text("Count", exact=True).click()
+        page.get_by_text("clicks: 1").wait_for()
+        other.get_by_text("clicks: 1").wait_for()
+        assert len(app.sessions) == 1
+    finally:
+        other_context.close()
+
+
+def test_max_sessions_holds_the_second_browser(
+    make_app: Callable[..., Application], browser: Any, page: Any
+) -> None:
+    app = make_app(max_sessions=1)
+    app.on_connect(counter_ui({}))
+    app.start()
+    first_context = browser.new_context()
+    first = first_context.new_page()
+    first.goto(app.url)
+    first.get_by_text("clicks: 0").wait_for()
+
+    page.goto(app.url)
+    wait_until(lambda: app.waiting == 1, "the second browser to be held")
+    assert len(app.sessions) == 1 and page.get_by_text("clicks: 0").count() == 0
+    first_context.close()
+    page.get_by_text("clicks: 0").wait_for()  # admitted once the first left
+    assert len(app.sessions) == 2
+
+
+def test_widget_state_from_the_browser_survives_a_reload(
+    make_app: Callable[..., Application], page: Any
+) -> None:
+    """The auto-sync rules against the real widgets: check box, tabs, combo box."""
+    app = make_app()
+    state: dict[str, Any] = {}
+
+    @app.on_connect
+    def setup(session: Any) -> None:
+        W = session.get_widgets()
+        top = W.TopLevel(title="State")
+        box = W.VBox()
+        agree = W.CheckBox("Agree")
+        tabs = W.TabWidget()
+        tabs.add_widget(W.Label("first page"), {"title": "One"})
+        tabs.add_widget(W.Label("second page"), {"title": "Two"})
+        combo = W.ComboBox()
+        for fruit in ("apple", "banana", "cherry"):
+            combo.append_text(fruit)
+        combo.set_index(0)
+        for w in (agree, combo, tabs):
+            box.add_widget(w, 0)
+        top.set_widget(box)
+        top.show()
+        state.update(agree=agree, tabs=tabs, combo=combo)
+
+    app.start()
+    page.goto(app.url)
+    page.locator(".checkbox-widget input").click()
+    page.get_by_text("Two", exact=True).click()
+    page.locator(".combobox-button").dispatch_event("mousedown")
+    page.locator(".combobox-item", has_text="banana").dispatch_event("mousedown")
+    wait_until(lambda: state["agree"].get_state() is True, "the check box state")
+    wait_until(lambda: state["tabs"].get_index() == 1, "the tab index")
+    wait_until(lambda: state["combo"].get_index() == 1, "the combo index")
+
+    page.reload()
+    page.get_by_text("second page").wait_for()  # the tab the user chose
+    assert page.locator(".checkbox-widget input").is_checked()
+    assert page.locator(".combobox-input").input_value() == "banana"
+
+
+DEJAVU = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
+
+
+@pytest.mark.skipif(not DEJAVU.is_file(), reason="needs fonts-dejavu-core")
+def test_fonts_reach_the_page(make_app: Callable[..., Application], page: Any) -> None:
+    app = make_app()
+    app.register_font("Test Sans", DEJAVU)
+    app.set_default_font("Test Sans", size=15)
+    app.on_connect(counter_ui({}))
+    app.start()
+    page.goto(app.url)
+    page.get_by_text("clicks: 0").wait_for()
+    page.wait_for_function(
+        "() => [...document.fonts].some(f => f.family.includes('Test Sans') && f.status === 'loaded')"
+    )
+    family = page.evaluate(
+        "() => getComputedStyle(document.documentElement).getPropertyValue('--pg-default-font-family')"
+    )
+    assert "Test Sans" in family
+
+
+def _load_example(name: str) -> Any:
+    spec = importlib.util.spec_from_file_location(f"pgwidgets_example_{name}", EXAMPLES / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize(
+    ("name", "expect", "widgets"),
+    [("seed_example", "Hello", 1), ("demo", "Widget demo", 20), ("todo", "Write the report", 8)],
+)
+def test_examples_build_in_chromium(
+    make_app: Callable[..., Application], page: Any, name: str, expect: str, widgets: int
+) -> None:
+    module = _load_example(name)
+    app = make_app()
+    app.on_connect(module.setup)
+    app.start()
+    page.goto(app.url)
+    page.get_by_text(expect).first.wait_for()
+    session = next(iter(app.sessions.values()))
+    wait_until(lambda: len(list(session.walk_widget_tree())) >= widgets, "the example's widgets")
