@@ -1,5 +1,5 @@
 """Every session the project has: tests, lint, types, docs, wheels, bench, bench_webshoes,
-bench_scaleout, demo.
+bench_scaleout, bench_pgwidgets, bench_pywebio, demo.
 
 `python3 -m nox` runs the default set (what CI runs); `nox -s bench` and `nox -s demo` on demand.
 """
@@ -19,7 +19,12 @@ PACKAGES = {  # distribution name -> folder
     "wirecore": "packages/core",
     "wesktop": "packages/wesktop",
     "webshoes": "packages/webshoes",
+    "pywebio": "packages/pywebio",
+    "pgwidgets": "packages/pgwidgets",
 }
+# pgwidgets' browser side. Its wheel declares Requires-Python >=3.12 but holds only data and
+# JavaScript, so on 3.11 it is installed first with --ignore-requires-python (uv has no such switch).
+PGWIDGETS_JS = "pgwidgets-js>=0.4.2,<0.5"
 TEST_DEPS = [
     "pytest>=8",
     "pytest-asyncio>=0.23",
@@ -74,7 +79,11 @@ def install_system_deps(session: nox.Session, packages: list[str]) -> None:
 
 
 def install_packages(session: nox.Session) -> None:
-    session.install(*(f"-e{ROOT / folder}" for folder in PACKAGES.values()))
+    session.install("pip")
+    session.run("python", "-m", "pip", "install", "-q", "--ignore-requires-python", PGWIDGETS_JS)
+    session.install(*(f"-e{ROOT / folder}" for name, folder in PACKAGES.items() if name != "pgwidgets"))
+    # its dependencies are in place now: wirecore above, pgwidgets-js by pip
+    session.install("--no-deps", f"-e{ROOT / PACKAGES['pgwidgets']}")
 
 
 @nox.session(python="3.11")
@@ -99,12 +108,10 @@ def lint(session: nox.Session) -> None:
 
 @nox.session(python="3.11")
 def types(session: nox.Session) -> None:
-    """mypy, strict for wirecore and webshoes (configured in the root pyproject.toml)."""
+    """mypy over every package, strict for wirecore and webshoes (configured in the root pyproject.toml)."""
     install_packages(session)
     session.install("mypy")
-    session.run(
-        "mypy", "packages/core/src/wirecore", "packages/wesktop/src/wesktop", "packages/webshoes/src/webshoes"
-    )
+    session.run("mypy", *(f"{folder}/src/{name}" for name, folder in PACKAGES.items()))
 
 
 @nox.session(python="3.11")
@@ -132,6 +139,10 @@ def wheels(session: nox.Session) -> None:
         shutil.rmtree(venv, ignore_errors=True)
         session.run(sys.executable, "-m", "venv", str(venv), external=True)
         py = str(venv / "bin" / "python")
+        if name == "pgwidgets":
+            session.run(
+                py, "-m", "pip", "install", "-q", "--ignore-requires-python", PGWIDGETS_JS, external=True
+            )
         session.run(
             py, "-m", "pip", "install", "-q", "--find-links", str(dist), "-c", str(constraints),
             str(wheels[name]), external=True,
@@ -166,6 +177,24 @@ def bench_scaleout(session: nox.Session) -> None:
     install_packages(session)
     session.install("-r", "bench/requirements.txt")
     session.run("python", "bench/scaleout_bench.py", *session.posargs)
+
+
+@nox.session(python="3.11")
+def bench_pgwidgets(session: nox.Session) -> None:
+    """pgwidgets against the original pgwidgets-python 0.4.2: creating 1,000 widgets, rebuilding them
+    for a reconnecting browser, callback round trips; results land in docs/pgwidgets.md. Never pass/fail."""
+    install_packages(session)
+    session.install("-r", "bench/requirements.txt")
+    session.run("python", "bench/pgwidgets_bench.py", *session.posargs)
+
+
+@nox.session(python="3.11")
+def bench_pywebio(session: nox.Session) -> None:
+    """pywebio (tornado and wirecore backends) against the original pywebio 1.8.4: sessions opened/s,
+    outputs/s, memory per open session; results and chart land in docs/. Never pass/fail."""
+    install_packages(session)
+    session.install("-r", "bench/requirements.txt")
+    session.run("python", "bench/pywebio_bench.py", *session.posargs)
 
 
 @nox.session(python="3.11")
