@@ -76,6 +76,9 @@ def handshake(port: int) -> list[Any]:
 
 
 async def main() -> None:
+    # an error left in a background task (the browser leaving mid-build) is a failure here
+    errors: list[str] = []
+    asyncio.get_running_loop().set_exception_handler(lambda _loop, ctx: errors.append(ctx["message"]))
     app = Application(ws_port=0, http_port=0)
 
     @app.on_connect
@@ -101,6 +104,7 @@ async def main() -> None:
         assert create["type"] == "create" and create["class"] == "Label", create
     finally:
         await app.close()
+    assert not errors, errors
     print(f"pgwidgets {pgwidgets.__version__}: connector page, assets and WebSocket handshake OK")
 
 

@@ -715,7 +715,12 @@ class Application:
                     if not session.is_connected:
                         self._logger.info("session %r: the browser left during on_connect", session.id)
                         return
-                    await session.reconstruct()  # an empty tree: the remaining browsers start over
+                    try:  # an empty tree: the remaining browsers start over
+                        await session.reconstruct()
+                    except BrowserDisconnected:  # the last one left too, before we noticed
+                        if not session.is_connected:
+                            self._logger.info("session %r: the browser left during on_connect", session.id)
+                            return
                     continue
                 except asyncio.CancelledError:
                     raise
