@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import http.client
 import json
+import multiprocessing
 import os
 import platform
 import resource
@@ -54,6 +55,59 @@ def http_get(port: int, path: str, timeout: float = 2.0, method: str = "GET") ->
         return resp.status, resp.read()
     finally:
         conn.close()
+
+
+def end_process(proc: subprocess.Popen[Any], sig: int, timeout: float = 5.0) -> None:
+    """Ask a server process (its own process group) to stop with ``sig``; SIGKILL the group after
+    ``timeout``."""
+    if proc.poll() is not None:
+        return
+    with contextlib.suppress(ProcessLookupError):
+        proc.send_signal(sig)
+    try:
+        proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout)
+
+
+def remove_log(path: Path | None) -> None:
+    if path is not None:
+        with contextlib.suppress(OSError):
+            path.unlink()
+
+
+class ClientPool:
+    """Load-client processes (``target(conn, index)`` in each), driven over pipes: send a command
+    to several at once and collect their replies (a reply with ``"error"`` raises)."""
+
+    def __init__(self, target: Callable[..., Any], processes: int) -> None:
+        ctx = multiprocessing.get_context("spawn")
+        self.conns: list[Any] = []
+        self.procs: list[Any] = []
+        for i in range(processes):
+            parent, child = ctx.Pipe()
+            proc = ctx.Process(target=target, args=(child, i), daemon=True)
+            proc.start()
+            self.conns.append(parent)
+            self.procs.append(proc)
+
+    def ask(self, cmds: list[tuple[Any, ...]], timeout: float) -> list[dict[str, Any]]:
+        """Send ``cmds[i]`` to process ``i`` (as many as there are commands); their replies."""
+        conns = self.conns[: len(cmds)]
+        for conn, cmd in zip(conns, cmds, strict=True):
+            conn.send(cmd)
+        replies = []
+        deadline = time.monotonic() + timeout
+        for conn in conns:
+            if not conn.poll(max(0.0, deadline - time.monotonic())):
+                raise TimeoutError(f"a client process did not answer {cmds[0][0]!r} in {timeout}s")
+            reply = conn.recv()
+            if "error" in reply:
+                raise RuntimeError(f"client process: {reply['error']}")
+            replies.append(reply)
+        return replies
 
 
 @dataclass
@@ -170,22 +224,12 @@ class GranianServer:
         proc = self.proc
         if proc is None:
             return
-        if proc.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                proc.send_signal(signal.SIGINT)
-            try:
-                proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait(timeout)
+        end_process(proc, signal.SIGINT, timeout)
         for p in self._ps[1:]:  # a worker left behind by a hard kill
             with contextlib.suppress(psutil.Error):
                 p.kill()
         self.proc = None
-        if self.log_path is not None:
-            with contextlib.suppress(OSError):
-                self.log_path.unlink()
+        remove_log(self.log_path)
 
     def __enter__(self) -> GranianServer:
         return self.start()

@@ -28,7 +28,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import multiprocessing
 import os
 import signal
 import statistics
@@ -52,12 +51,15 @@ from common import (
     BENCH_DIR,
     HOST,
     VENVS_DIR,
+    ClientPool,
+    end_process,
     free_port,
     machine_cpu_seconds,
     machine_info,
     median,
     other_cpu_seconds,
     raise_nofile_limit,
+    remove_log,
     write_json,
 )
 
@@ -232,18 +234,8 @@ class PywebioServer:
         proc, self.proc = self.proc, None
         if proc is None:
             return
-        if proc.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                proc.send_signal(signal.SIGINT)
-            try:
-                proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait(timeout)
-        if self.log_path is not None:
-            with contextlib.suppress(OSError):
-                self.log_path.unlink()
+        end_process(proc, signal.SIGINT, timeout)
+        remove_log(self.log_path)
 
     def __enter__(self) -> PywebioServer:
         return self.start()
@@ -255,34 +247,11 @@ class PywebioServer:
 # the client processes ----------------------------------------------------------------------------
 
 
-class Clients:
+class Clients(ClientPool):
     """The load client processes (:mod:`pywebio_client`), driven together."""
 
     def __init__(self, processes: int) -> None:
-        ctx = multiprocessing.get_context("spawn")
-        self.conns: list[Any] = []
-        self.procs: list[Any] = []
-        for i in range(processes):
-            parent, child = ctx.Pipe()
-            proc = ctx.Process(target=pywebio_client.main, args=(child, i), daemon=True)
-            proc.start()
-            self.conns.append(parent)
-            self.procs.append(proc)
-
-    def ask(self, cmds: list[tuple[Any, ...]], timeout: float) -> list[dict[str, Any]]:
-        conns = self.conns[: len(cmds)]
-        for conn, cmd in zip(conns, cmds, strict=True):
-            conn.send(cmd)
-        replies = []
-        deadline = time.monotonic() + timeout
-        for conn in conns:
-            if not conn.poll(max(0.0, deadline - time.monotonic())):
-                raise TimeoutError(f"a client process did not answer {cmds[0][0]!r} in {timeout}s")
-            reply = conn.recv()
-            if "error" in reply:
-                raise RuntimeError(f"client process: {reply['error']}")
-            replies.append(reply)
-        return replies
+        super().__init__(pywebio_client.main, processes)
 
     def run(
         self, port: int, app: str, sessions: int, expected: int, gate: int, timeout: float, hold: bool = False

@@ -34,7 +34,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import multiprocessing
 import os
 import signal
 import statistics
@@ -58,12 +57,15 @@ from common import (
     BENCH_DIR,
     HOST,
     VENVS_DIR,
+    ClientPool,
+    end_process,
     free_port,
     machine_cpu_seconds,
     machine_info,
     median,
     other_cpu_seconds,
     raise_nofile_limit,
+    remove_log,
     write_json,
 )
 
@@ -222,18 +224,8 @@ class WebshoesServer:
         proc, self.proc = self.proc, None
         if proc is None:
             return
-        if proc.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait(timeout)
-        if self.log_path is not None:
-            with contextlib.suppress(OSError):
-                self.log_path.unlink()
+        end_process(proc, signal.SIGTERM, timeout)
+        remove_log(self.log_path)
 
     def __enter__(self) -> WebshoesServer:
         return self.start()
@@ -245,35 +237,11 @@ class WebshoesServer:
 # the client processes ----------------------------------------------------------------------------
 
 
-class Clients:
+class Clients(ClientPool):
     """The client processes (:mod:`webshoes_client`) and commands sent to several at once."""
 
     def __init__(self, processes: int) -> None:
-        ctx = multiprocessing.get_context("spawn")
-        self.conns: list[Any] = []
-        self.procs: list[Any] = []
-        for i in range(processes):
-            parent, child = ctx.Pipe()
-            proc = ctx.Process(target=webshoes_client.main, args=(child, i), daemon=True)
-            proc.start()
-            self.conns.append(parent)
-            self.procs.append(proc)
-
-    def ask(self, cmds: list[tuple[Any, ...]], timeout: float) -> list[dict[str, Any]]:
-        """Send ``cmds[i]`` to process ``i`` (as many as there are commands); their replies."""
-        conns = self.conns[: len(cmds)]
-        for conn, cmd in zip(conns, cmds, strict=True):
-            conn.send(cmd)
-        replies = []
-        deadline = time.monotonic() + timeout
-        for conn in conns:
-            if not conn.poll(max(0.0, deadline - time.monotonic())):
-                raise TimeoutError(f"a client process did not answer {cmds[0][0]!r} in {timeout}s")
-            reply = conn.recv()
-            if "error" in reply:
-                raise RuntimeError(f"client process: {reply['error']}")
-            replies.append(reply)
-        return replies
+        super().__init__(webshoes_client.main, processes)
 
     def all(self, n: int, cmd: tuple[Any, ...], timeout: float) -> list[dict[str, Any]]:
         return self.ask([cmd] * n, timeout)
