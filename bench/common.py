@@ -110,8 +110,92 @@ class ClientPool:
         return replies
 
 
+class ServerProcess:
+    """What every benchmarked server process shares: launching it in its own process group with
+    its output in a temporary log, its CPU and memory (main process and children), stopping it.
+    Subclasses (dataclasses with ``proc``, ``log_path`` and ``_ps`` fields) write ``start()``."""
+
+    proc: subprocess.Popen[bytes] | None
+    log_path: Path | None
+    _ps: list[psutil.Process]
+    stop_signal: int = signal.SIGINT
+
+    def _launch(
+        self, cmd: list[str], prefix: str, env: dict[str, str] | None = None
+    ) -> subprocess.Popen[bytes]:
+        fd, name = tempfile.mkstemp(prefix=prefix, suffix=".log")
+        self.log_path = Path(name)
+        with os.fdopen(fd, "wb") as log:
+            self.proc = subprocess.Popen(
+                cmd,
+                cwd=APPS_DIR,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                preexec_fn=raise_nofile_limit,
+            )
+        return self.proc
+
+    def _tree(self) -> list[psutil.Process]:
+        assert self.proc is not None
+        root = psutil.Process(self.proc.pid)
+        return [root, *root.children(recursive=True)]
+
+    def cpu_seconds(self) -> float:
+        """user + system CPU of the server's processes (all threads)."""
+        total = 0.0
+        for p in self._ps:
+            with contextlib.suppress(psutil.Error):
+                t = p.cpu_times()
+                total += t.user + t.system
+        return total
+
+    def rss_bytes(self) -> int:
+        total = 0
+        for p in self._ps:
+            with contextlib.suppress(psutil.Error):
+                total += p.memory_info().rss
+        return total
+
+    def threads(self) -> int:
+        total = 0
+        for p in self._ps:
+            with contextlib.suppress(psutil.Error):
+                total += p.num_threads()
+        return total
+
+    def log_text(self) -> str:
+        if self.log_path is None or not self.log_path.exists():
+            return ""
+        return self.log_path.read_text(errors="replace")
+
+    def log_tail(self, lines: int = 20) -> str:
+        return "\n".join(self.log_text().splitlines()[-lines:])
+
+    def stop(self, timeout: float = 5.0) -> None:
+        proc, self.proc = self.proc, None
+        if proc is None:
+            return
+        end_process(proc, self.stop_signal, timeout)
+        for p in self._ps[1:]:  # a worker left behind by a hard kill
+            with contextlib.suppress(psutil.Error):
+                p.kill()
+        remove_log(self.log_path)
+
+    def start(self, timeout: float = 30.0) -> Any:
+        raise NotImplementedError
+
+    def __enter__(self) -> Any:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
 @dataclass
-class GranianServer:
+class GranianServer(ServerProcess):
     """One contender served by ``granian --interface X --workers 1`` in a subprocess.
 
     Nothing else is set: granian's defaults (event loop, threads, backpressure) apply alike to
@@ -144,22 +228,10 @@ class GranianServer:
         self.port = free_port()
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(APPS_DIR), env.get("PYTHONPATH", "")]))
-        fd, name = tempfile.mkstemp(prefix="bench-granian-", suffix=".log")
-        self.log_path = Path(name)
-        with os.fdopen(fd, "wb") as log:
-            self.proc = subprocess.Popen(
-                self.command(),
-                cwd=APPS_DIR,
-                env=env,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-                preexec_fn=raise_nofile_limit,
-            )
+        proc = self._launch(self.command(), "bench-granian-", env)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
+            if proc.poll() is not None:
                 raise RuntimeError(f"{self.target} ({self.interface}) exited early:\n{self.log_tail()}")
             try:
                 status, _ = http_get(self.port, self.ready_path, timeout=1.0)
@@ -173,20 +245,6 @@ class GranianServer:
         self._ps = self._tree()
         return self
 
-    def _tree(self) -> list[psutil.Process]:
-        assert self.proc is not None
-        root = psutil.Process(self.proc.pid)
-        return [root, *root.children(recursive=True)]
-
-    def cpu_seconds(self) -> float:
-        """user + system CPU of granian's processes (main and worker, all threads)."""
-        total = 0.0
-        for p in self._ps:
-            with contextlib.suppress(psutil.Error):
-                t = p.cpu_times()
-                total += t.user + t.system
-        return total
-
     def loop_thread_cpu_seconds(self) -> float | None:
         """CPU of the worker's main thread, the one that runs the event loop and so the app's
         Python code (granian's own Rust threads are not in it); None where /proc is missing."""
@@ -198,14 +256,6 @@ class GranianServer:
         fields = stat.rsplit(")", 1)[1].split()
         return (int(fields[11]) + int(fields[12])) / _CLK_TCK
 
-    def rss_bytes(self) -> int:
-        """Resident memory of granian's processes."""
-        total = 0
-        for p in self._ps:
-            with contextlib.suppress(psutil.Error):
-                total += p.memory_info().rss
-        return total
-
     def worker_rss_bytes(self) -> int:
         """Resident memory of the process(es) that run the app (granian's worker)."""
         workers = self._ps[1:] or self._ps
@@ -214,28 +264,6 @@ class GranianServer:
             with contextlib.suppress(psutil.Error):
                 total += p.memory_info().rss
         return total
-
-    def log_tail(self, lines: int = 20) -> str:
-        if self.log_path is None or not self.log_path.exists():
-            return ""
-        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
-
-    def stop(self, timeout: float = 5.0) -> None:
-        proc = self.proc
-        if proc is None:
-            return
-        end_process(proc, signal.SIGINT, timeout)
-        for p in self._ps[1:]:  # a worker left behind by a hard kill
-            with contextlib.suppress(psutil.Error):
-                p.kill()
-        self.proc = None
-        remove_log(self.log_path)
-
-    def __enter__(self) -> GranianServer:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
 
 # other package versions --------------------------------------------------------------------------

@@ -28,12 +28,9 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import os
-import signal
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.request
 import venv
@@ -52,14 +49,13 @@ from common import (
     HOST,
     VENVS_DIR,
     ClientPool,
-    end_process,
+    ServerProcess,
     free_port,
     machine_cpu_seconds,
     machine_info,
     median,
     other_cpu_seconds,
     raise_nofile_limit,
-    remove_log,
     write_json,
 )
 
@@ -146,7 +142,7 @@ def orig_python(log: Callable[[str], None] = log) -> Path:
 
 
 @dataclass
-class PywebioServer:
+class PywebioServer(ServerProcess):
     """``python bench/apps/pywebio_app.py --port N --outputs K --backend B`` in a process of its own."""
 
     impl: Impl
@@ -158,23 +154,12 @@ class PywebioServer:
 
     def start(self, timeout: float = 30.0) -> PywebioServer:
         self.port = free_port()
-        fd, name = tempfile.mkstemp(prefix="bench-pywebio-", suffix=".log")
-        self.log_path = Path(name)
         cmd = [self.impl.python(), str(APP_SCRIPT), "--port", str(self.port), "--outputs", str(self.outputs)]
         cmd += ["--backend", self.impl.backend]
-        with os.fdopen(fd, "wb") as out:
-            self.proc = subprocess.Popen(
-                cmd,
-                cwd=APPS_DIR,
-                stdin=subprocess.DEVNULL,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-                preexec_fn=raise_nofile_limit,
-            )
+        proc = self._launch(cmd, "bench-pywebio-")
         deadline = time.monotonic() + timeout
         while True:
-            if self.proc.poll() is not None:
+            if proc.poll() is not None:
                 raise RuntimeError(f"{self.impl.name} server exited early:\n{self.log_tail()}")
             try:
                 with urllib.request.urlopen(f"http://{HOST}:{self.port}/", timeout=2) as resp:
@@ -189,31 +174,8 @@ class PywebioServer:
                     f"{self.impl.name} server did not serve its page in {timeout}s:\n{self.log_tail()}"
                 )
             time.sleep(0.05)
-        root = psutil.Process(self.proc.pid)
-        self._ps = [root, *root.children(recursive=True)]
+        self._ps = self._tree()
         return self
-
-    def cpu_seconds(self) -> float:
-        total = 0.0
-        for p in self._ps:
-            with contextlib.suppress(psutil.Error):
-                t = p.cpu_times()
-                total += t.user + t.system
-        return total
-
-    def rss_bytes(self) -> int:
-        total = 0
-        for p in self._ps:
-            with contextlib.suppress(psutil.Error):
-                total += p.memory_info().rss
-        return total
-
-    def threads(self) -> int:
-        total = 0
-        for p in self._ps:
-            with contextlib.suppress(psutil.Error):
-                total += p.num_threads()
-        return total
 
     def settle(self, quiet_pct: float = 5.0, most: float = 5.0) -> float:
         """Wait until the server uses under ``quiet_pct`` of a core (at most ``most`` s); the wait."""
@@ -224,24 +186,6 @@ class PywebioServer:
             if (self.cpu_seconds() - c0) / 0.2 * 100 < quiet_pct:
                 break
         return time.monotonic() - t0
-
-    def log_tail(self, lines: int = 20) -> str:
-        if self.log_path is None or not self.log_path.exists():
-            return ""
-        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
-
-    def stop(self, timeout: float = 5.0) -> None:
-        proc, self.proc = self.proc, None
-        if proc is None:
-            return
-        end_process(proc, signal.SIGINT, timeout)
-        remove_log(self.log_path)
-
-    def __enter__(self) -> PywebioServer:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
 
 # the client processes ----------------------------------------------------------------------------

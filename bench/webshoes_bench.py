@@ -34,12 +34,10 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import os
 import signal
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.request
 import venv
@@ -58,14 +56,13 @@ from common import (
     HOST,
     VENVS_DIR,
     ClientPool,
-    end_process,
+    ServerProcess,
     free_port,
     machine_cpu_seconds,
     machine_info,
     median,
     other_cpu_seconds,
     raise_nofile_limit,
-    remove_log,
     write_json,
 )
 
@@ -145,7 +142,7 @@ def get_json(port: int, path: str, timeout: float = 10.0) -> Any:
 
 
 @dataclass
-class WebshoesServer:
+class WebshoesServer(ServerProcess):
     """``python bench/apps/webshoes_server.py --port N`` in a subprocess of its own."""
 
     impl: Impl
@@ -154,24 +151,16 @@ class WebshoesServer:
     log_path: Path | None = None
     ready_line: str = ""
     _ps: list[psutil.Process] = field(default_factory=list)
+    stop_signal = signal.SIGTERM
 
     def start(self, timeout: float = 30.0) -> WebshoesServer:
         self.port = free_port()
-        fd, name = tempfile.mkstemp(prefix="bench-webshoes-", suffix=".log")
-        self.log_path = Path(name)
-        with os.fdopen(fd, "wb") as out:
-            self.proc = subprocess.Popen(
-                [self.impl.python(), str(SERVER_SCRIPT), "--port", str(self.port)],
-                cwd=APPS_DIR,
-                stdin=subprocess.DEVNULL,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-                preexec_fn=raise_nofile_limit,
-            )
+        proc = self._launch(
+            [self.impl.python(), str(SERVER_SCRIPT), "--port", str(self.port)], "bench-webshoes-"
+        )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
+            if proc.poll() is not None:
                 raise RuntimeError(f"{self.impl.name} server exited early:\n{self.log_tail()}")
             ready = [line for line in self.log_text().splitlines() if line.startswith("READY")]
             if ready:
@@ -188,50 +177,13 @@ class WebshoesServer:
         if answer != {"result": 7}:
             self.stop()
             raise RuntimeError(f"{self.impl.name}: GET /cmd/add?a=3&b=4 answered {answer!r}")
-        root = psutil.Process(self.proc.pid)
-        self._ps = [root, *root.children(recursive=True)]
+        self._ps = self._tree()
         return self
-
-    def cpu_seconds(self) -> float:
-        total = 0.0
-        for p in self._ps:
-            with contextlib.suppress(psutil.Error):
-                t = p.cpu_times()
-                total += t.user + t.system
-        return total
 
     def loop_thread_cpu_seconds(self) -> float | None:
         """Not measured here (http_bench.measure asks): neither server runs its loop on the main
         thread, and Python does not name its threads for the OS to tell them apart."""
         return None
-
-    def rss_bytes(self) -> int:
-        total = 0
-        for p in self._ps:
-            with contextlib.suppress(psutil.Error):
-                total += p.memory_info().rss
-        return total
-
-    def log_text(self) -> str:
-        if self.log_path is None or not self.log_path.exists():
-            return ""
-        return self.log_path.read_text(errors="replace")
-
-    def log_tail(self, lines: int = 20) -> str:
-        return "\n".join(self.log_text().splitlines()[-lines:])
-
-    def stop(self, timeout: float = 5.0) -> None:
-        proc, self.proc = self.proc, None
-        if proc is None:
-            return
-        end_process(proc, signal.SIGTERM, timeout)
-        remove_log(self.log_path)
-
-    def __enter__(self) -> WebshoesServer:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
 
 # the client processes ----------------------------------------------------------------------------
@@ -278,7 +230,7 @@ def measure_http(
         url = f"http://{HOST}:{server.port}/cmd/{handler}?a=3&b=4"
         if warmup > 0:
             run_wrk(wrk, url, warmup, connections, 1)
-        sample = measure(server, wrk, url, duration, connections, 1, max_foreign, retries)  # type: ignore[arg-type]
+        sample = measure(server, wrk, url, duration, connections, 1, max_foreign, retries)
         sample["server"] = server.ready_line
     sample.pop("loop_thread_cpu_s", None)
     sample["calls_per_s"] = sample.pop("rps")
