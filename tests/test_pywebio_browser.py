@@ -381,3 +381,28 @@ def test_bmi_demo_on_the_wirecore_backend(page: Any) -> None:
         expect_text(page, "20.8")
     finally:
         server.stop()
+
+
+def test_inputs_app_over_http_polling_on_tornado_http(page: Any) -> None:
+    import time
+
+    from pywebio.platform.tornado_http import make_app
+
+    with ServerThread(inputs_app, "127.0.0.1", 0, factory=make_app) as server:
+        page.set_default_timeout(WAIT)
+        page.goto(f"{server.url}?_pywebio_http_pull_interval=200")
+        box = page.get_by_role("textbox", name="Your name")
+        box.fill("A")
+        page.get_by_role("button", name="Submit").click()
+        expect_text(page, "At least 2 characters")
+        box.fill("Ada")
+        page.get_by_role("button", name="Submit").click()
+        page.get_by_label("Age").fill("36")
+        page.get_by_label("City").fill("London")
+        page.get_by_role("button", name="Submit").click()
+        expect_text(page, "Hello Ada, 36 from London")
+        assert page.locator("form").count() == 0
+        deadline = time.monotonic() + WAIT / 1000  # the app ended: its session state goes
+        while server.hub.entries and time.monotonic() < deadline:
+            page.wait_for_timeout(50)  # the page keeps polling meanwhile
+        assert server.hub.entries == {}

@@ -1,5 +1,5 @@
-"""Transports and deployment: the tornado backend (default), the wirecore/granian backend,
-``path_deploy``, ``config()`` and ``run_event_loop``.
+"""Transports and deployment: the tornado backend (default), tornado_http (HTTP polling), the
+wirecore/granian backend, ``path_deploy(_http)``, ``config()`` and ``run_event_loop``.
 
 Backends are imported on first use, so importing this package loads no web framework.
 """
@@ -33,7 +33,17 @@ _LAZY = {
     "start_server": ("tornado", "start_server"),
     "webio_handler": ("tornado", "webio_handler"),
 }
-_SUBMODULES = {"tornado", "wirecore", "page", "utils", "ws", "remote_access", "script_mode"}
+_SUBMODULES = {
+    "tornado",
+    "tornado_http",
+    "http",
+    "wirecore",
+    "page",
+    "utils",
+    "ws",
+    "remote_access",
+    "script_mode",
+}
 
 
 def run_event_loop(debug: bool = False) -> None:

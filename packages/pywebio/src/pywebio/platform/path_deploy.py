@@ -5,7 +5,8 @@ inside a file). Names starting with ``_`` or ``.`` are hidden (403). A directory
 ``/``) runs its ``index.py`` or shows an index page. ``?reload`` re-imports a changed file.
 
 The path rules are plain functions (:func:`resolve`), tested without a server; the tornado
-handler below only adds the WebSocket, using the same sans-I/O hub as ``start_server``.
+handlers below only add the WebSocket (``path_deploy``) or the HTTP polling (``path_deploy_http``)
+channel, using the same sans-I/O hubs as ``start_server`` and ``tornado_http.start_server``.
 """
 
 from __future__ import annotations
@@ -143,6 +144,9 @@ class PathDeployment:
         debug: bool = False,
         backend: str = "tornado",
         max_message_size: int | None = None,
+        http: bool = False,
+        session_expire_seconds: float | None = None,
+        session_cleanup_interval: float | None = None,
     ) -> None:
         from ..session.base import disable_script_mode
 
@@ -151,14 +155,21 @@ class PathDeployment:
             raise ValueError(f"path_deploy: {base!r} is not a directory")
         self.base = os.path.realpath(base)
         self.index = index
+        self.http = http
         self.hub_options: dict[str, Any] = {
-            "reconnect_timeout": reconnect_timeout,
             "allowed_origins": allowed_origins,
             "check_origin": check_origin,
             "debug": debug,
             "backend": backend,
-            "max_message_size": max_message_size,
         }
+        if http:
+            self.hub_options.update(
+                session_expire_seconds=session_expire_seconds,
+                session_cleanup_interval=session_cleanup_interval,
+                max_payload_size=max_message_size,
+            )
+        else:
+            self.hub_options.update(reconnect_timeout=reconnect_timeout, max_message_size=max_message_size)
         self._hubs: dict[str, Any] = {}
         self._lock = threading.Lock()
 
@@ -170,10 +181,12 @@ class PathDeployment:
         )
 
     def hub_for(self, file: str, reload: bool = False) -> Any:
-        """The hub of the apps in ``file`` (imported once; again with ``reload``).
+        """The hub of the apps in ``file`` (imported once; again with ``reload``): a
+        :class:`~pywebio.platform.http.HttpHub` for ``http`` deployments, else a WebSocket hub.
 
         :raises LookupError: the file has no ``main``.
         """
+        from .http import HttpHub
         from .ws import WebSocketHub
 
         with self._lock:
@@ -184,7 +197,7 @@ class PathDeployment:
             apps = getattr(module, "main", None)
             if apps is None:
                 raise LookupError(f"{file} has no 'main' application")
-            hub = WebSocketHub(apps, **self.hub_options)
+            hub = HttpHub(apps, **self.hub_options) if self.http else WebSocketHub(apps, **self.hub_options)
             self._hubs[file] = hub
             return hub
 
@@ -287,10 +300,63 @@ def _tornado_app(
             await super().get(*args, **kwargs)
 
     handlers: list[Any] = [(STATIC_PREFIX + "(.*)", tornado.web.StaticFileHandler, {"path": STATIC_PATH})]
+    if deployment.http:
+        handler: Any = _http_handler(deployment, cdn)
+    else:
+        handler = PathHandler
     if static_dir is not None:
         handlers.append((r"/static/(.*)", tornado.web.StaticFileHandler, {"path": static_dir}))
-    handlers.append((r"/.*", PathHandler))
+    handlers.append((r"/.*", handler))
     return tornado.web.Application(handlers, **settings)
+
+
+def _http_handler(deployment: PathDeployment, cdn: bool | str) -> Any:
+    """The tornado handler of ``path_deploy_http``: the path rules, then the HTTP transport."""
+    import tornado.web
+
+    from .tornado_http import WebIOHttpHandler
+
+    class PathHttpHandler(WebIOHttpHandler):
+        hub: Any = None
+        page_base = STATIC_PREFIX
+
+        def session_hub(self) -> Any:
+            if self.hub is None:  # before routing (prepare): only the payload limit is read
+                return _Limit(deployment.hub_options.get("max_payload_size"))
+            return self.hub
+
+        async def _serve(self) -> None:
+            found = resolve(deployment.base, unquote(self.request.path))
+            if found.kind == "forbidden":
+                raise tornado.web.HTTPError(403, reason="Forbidden")
+            if found.kind == "missing":
+                raise tornado.web.HTTPError(404)
+            if found.kind == "redirect":
+                self.redirect(found.location or "/", permanent=False)
+                return
+            if found.kind == "index":
+                if deployment.index is False:
+                    self.set_status(403)
+                self.finish(deployment.index_html(found.directory or deployment.base))
+                return
+            page = self.request.method == "GET" and "webio-session-id" not in self.request.headers
+            reload = page and "reload" in self.request.query_arguments
+            try:
+                self.hub = deployment.hub_for(found.file or "", reload=reload)
+            except LookupError:
+                raise tornado.web.HTTPError(404) from None
+            except Exception:
+                logger.exception("path_deploy_http: importing %s failed", found.file)
+                raise tornado.web.HTTPError(500) from None
+            await super()._serve()
+
+    PathHttpHandler.cdn = cdn
+    return PathHttpHandler
+
+
+@dataclass
+class _Limit:
+    max_payload_size: int | None
 
 
 def make_app(
@@ -303,9 +369,13 @@ def make_app(
     allowed_origins: Iterable[str] | None = None,
     check_origin: Callable[[str], bool] | None = None,
     max_payload_size: int | str = "200M",
+    http: bool = False,
+    session_expire_seconds: float | None = None,
+    session_cleanup_interval: float | None = None,
     **tornado_app_settings: Any,
 ) -> tuple[Any, PathDeployment]:
-    """The Tornado application of :func:`path_deploy` and its :class:`PathDeployment`."""
+    """The Tornado application of :func:`path_deploy` (``http``: of :func:`path_deploy_http`)
+    and its :class:`PathDeployment`."""
     from .utils import set_max_payload_size
 
     deployment = PathDeployment(
@@ -316,15 +386,41 @@ def make_app(
         check_origin=check_origin,
         debug=debug,
         max_message_size=parse_file_size(max_payload_size),
+        http=http,
+        session_expire_seconds=session_expire_seconds,
+        session_cleanup_interval=session_cleanup_interval,
     )
     set_max_payload_size(parse_file_size(max_payload_size))
-    settings: dict[str, Any] = {
-        "websocket_max_message_size": parse_file_size(max_payload_size),
-        "websocket_ping_interval": 30,
-        "debug": debug,
-    }
+    settings: dict[str, Any] = {"debug": debug}
+    if not http:
+        settings.update(
+            websocket_max_message_size=parse_file_size(max_payload_size), websocket_ping_interval=30
+        )
     settings.update(tornado_app_settings)
     return _tornado_app(deployment, cdn, static_dir, settings), deployment
+
+
+def _run(base: str, port: int, host: str, max_payload_size: int | str, **options: Any) -> None:
+    """Build the deployment's Tornado app and serve it until interrupted."""
+    import tornado.httpserver
+    import tornado.ioloop
+    import tornado.netutil
+
+    from .utils import print_listen_address
+
+    asyncio.set_event_loop(asyncio.new_event_loop())  # before the app (debug autoreload)
+    app, deployment = make_app(base, max_payload_size=max_payload_size, **options)
+    sockets = tornado.netutil.bind_sockets(port, address=host or None)
+    server = tornado.httpserver.HTTPServer(app, max_buffer_size=parse_file_size(max_payload_size))
+    server.add_sockets(sockets)
+    print_listen_address(host, sockets[0].getsockname()[1])
+    try:
+        tornado.ioloop.IOLoop.current().start()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        deployment.close_all()
+        server.stop()
 
 
 def path_deploy(
@@ -342,15 +438,11 @@ def path_deploy(
     **tornado_app_settings: Any,
 ) -> None:
     """Serve the apps of directory ``base`` (WebSocket) until interrupted."""
-    import tornado.httpserver
-    import tornado.ioloop
-    import tornado.netutil
-
-    from .utils import print_listen_address
-
-    asyncio.set_event_loop(asyncio.new_event_loop())  # before the app (debug autoreload)
-    app, deployment = make_app(
+    _run(
         base,
+        port,
+        host,
+        max_payload_size,
         index=index,
         static_dir=static_dir,
         reconnect_timeout=reconnect_timeout,
@@ -358,20 +450,8 @@ def path_deploy(
         debug=debug,
         allowed_origins=allowed_origins,
         check_origin=check_origin,
-        max_payload_size=max_payload_size,
         **tornado_app_settings,
     )
-    sockets = tornado.netutil.bind_sockets(port, address=host or None)
-    server = tornado.httpserver.HTTPServer(app, max_buffer_size=parse_file_size(max_payload_size))
-    server.add_sockets(sockets)
-    print_listen_address(host, sockets[0].getsockname()[1])
-    try:
-        tornado.ioloop.IOLoop.current().start()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        deployment.close_all()
-        server.stop()
 
 
 def path_deploy_http(
@@ -389,20 +469,21 @@ def path_deploy_http(
     max_payload_size: int | str = "200M",
     **tornado_app_settings: Any,
 ) -> None:
-    """Like :func:`path_deploy`; the HTTP transport is not available yet, so this serves over
-    WebSocket (logged) and ignores the session expiry settings."""
-    logger.warning("path_deploy_http: the HTTP transport is not available yet; serving over WebSocket")
-    path_deploy(
+    """Serve the apps of directory ``base`` over HTTP polling until interrupted."""
+    _run(
         base,
-        port=port,
-        host=host,
+        port,
+        host,
+        max_payload_size,
         index=index,
         static_dir=static_dir,
         cdn=cdn,
         debug=debug,
         allowed_origins=allowed_origins,
         check_origin=check_origin,
-        max_payload_size=max_payload_size,
+        http=True,
+        session_expire_seconds=session_expire_seconds,
+        session_cleanup_interval=session_cleanup_interval,
         **tornado_app_settings,
     )
 
@@ -423,9 +504,7 @@ def main(argv: list[str] | None = None) -> None:
         "--no-cdn", action="store_true", help="accepted; the front end is always served locally"
     )
     parser.add_argument("-d", "--debug", action="store_true", help="debug mode (tracebacks, autoreload)")
-    parser.add_argument(
-        "--http", action="store_true", help="HTTP transport (not available yet: uses WebSocket)"
-    )
+    parser.add_argument("--http", action="store_true", help="HTTP polling transport instead of WebSocket")
     parser.add_argument("--session-expire-seconds", type=int, default=None, help="HTTP only")
     parser.add_argument("--session-cleanup-interval", type=int, default=None, help="HTTP only")
     parser.add_argument("--websocket-max-message-size", default=None, help="e.g. 4M (WebSocket only)")

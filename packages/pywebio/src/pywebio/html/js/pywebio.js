@@ -1659,7 +1659,7 @@
     var self = this;
     var sid = res.headers.get("webio-session-id");
     if (sid) this.sessionId = sid;
-    else if (this.sessionId.indexOf("NEW-") === 0) this.sessionId = this.sessionId.slice(4);
+    else if (res.ok && this.sessionId.indexOf("NEW-") === 0) this.sessionId = this.sessionId.slice(4);
     return res.json().then(function (data) {
       if (typeof data.ack === "number") self.pending = self.pending.filter(function (p) { return p.id > data.ack; });
       var seq = typeof data.seq === "number" ? data.seq : self.executed + 1;
