@@ -1,7 +1,8 @@
 """Every session the project has: tests, lint, types, docs, wheels, bench, bench_webshoes,
-bench_scaleout, bench_pgwidgets, bench_pywebio, demo.
+bench_scaleout, bench_pgwidgets, bench_pywebio, pywebio_backends, demo.
 
-`python3 -m nox` runs the default set (what CI runs); `nox -s bench` and `nox -s demo` on demand.
+`python3 -m nox` runs the default set (what CI runs: lint, types, tests, pywebio_backends, wheels,
+docs); `nox -s bench` and `nox -s demo` on demand.
 """
 
 from __future__ import annotations
@@ -41,6 +42,8 @@ TEST_DEPS = [
     "playwright",
     # the Redis backplane's tests talk to a real redis-server
     "redis>=5.0.1",
+    # pywebio's backends mounted into real host apps (each also runs alone in pywebio_backends)
+    "flask", "django", "aiohttp", "fastapi", "uvicorn[standard]",
 ]
 # Debian packages the tests need: Xvfb and what Qt's xcb platform and QtWebEngine load,
 # desktop-file-utils to validate .desktop files, gio to launch them.
@@ -56,7 +59,7 @@ SYSTEM_DEPS = [
 ]
 
 nox.options.default_venv_backend = "uv|virtualenv"
-nox.options.sessions = ["lint", "types", "tests", "wheels", "docs"]
+nox.options.sessions = ["lint", "types", "tests", "pywebio_backends", "wheels", "docs"]
 nox.options.reuse_existing_virtualenvs = True
 
 
@@ -203,3 +206,16 @@ def demo(session: nox.Session) -> None:
     `-- --window` for a native window, which needs wesktop[desktop] and a display)."""
     install_packages(session)
     session.run("python", "examples/wesktop_dashboard/app.py", *session.posargs)
+
+
+@nox.session(python="3.11")
+@nox.parametrize("backend", ["tornado", "tornado_http", "wirecore", "flask", "django", "aiohttp", "fastapi"])
+def pywebio_backends(session: nox.Session, backend: str) -> None:
+    """The pywebio backend matrix (issue 6): the same apps and Playwright script on one backend, in a
+    venv holding only that framework; the commands the browser received must match the golden transcript."""
+    install_system_deps(session, ["chromium"])
+    extra = "" if backend in ("tornado", "tornado_http", "wirecore") else f"[{backend}]"
+    session.install("-e", str(ROOT / PACKAGES["wirecore"]))
+    session.install("-e", f"{ROOT / PACKAGES['pywebio']}{extra}")
+    session.install("pytest>=8", "pytest-asyncio>=0.23", "pytest-timeout", "playwright")
+    session.run("pytest", "packages/pywebio/matrix", "-q", *session.posargs, env={"PYWEBIO_BACKEND": backend})
