@@ -26,6 +26,8 @@ PACKAGES = {  # distribution name -> folder
 # pgwidgets' browser side. Its wheel declares Requires-Python >=3.12 but holds only data and
 # JavaScript, so on 3.11 it is installed first with --ignore-requires-python (uv has no such switch).
 PGWIDGETS_JS = "pgwidgets-js>=0.4.2,<0.5"
+# the frameworks pywebio's optional backends run on (its extras)
+PYWEBIO_FRAMEWORKS = ["flask", "django", "aiohttp", "fastapi", "uvicorn[standard]"]
 TEST_DEPS = [
     "pytest>=8",
     "pytest-asyncio>=0.23",
@@ -43,7 +45,7 @@ TEST_DEPS = [
     # the Redis backplane's tests talk to a real redis-server
     "redis>=5.0.1",
     # pywebio's backends mounted into real host apps (each also runs alone in pywebio_backends)
-    "flask", "django", "aiohttp", "fastapi", "uvicorn[standard]",
+    *PYWEBIO_FRAMEWORKS,
 ]
 # Debian packages the tests need: Xvfb and what Qt's xcb platform and QtWebEngine load,
 # desktop-file-utils to validate .desktop files, gio to launch them.
@@ -113,7 +115,7 @@ def lint(session: nox.Session) -> None:
 def types(session: nox.Session) -> None:
     """mypy over every package, strict for wirecore and webshoes (configured in the root pyproject.toml)."""
     install_packages(session)
-    session.install("mypy")
+    session.install("mypy", *PYWEBIO_FRAMEWORKS)  # pywebio's backends are checked against them
     session.run("mypy", *(f"{folder}/src/{name}" for name, folder in PACKAGES.items()))
 
 
