@@ -406,12 +406,12 @@ def _run(base: str, port: int, host: str, max_payload_size: int | str, **options
     import tornado.ioloop
     import tornado.netutil
 
-    from .utils import print_listen_address
+    from .utils import print_listen_address, tornado_server_limits
 
     asyncio.set_event_loop(asyncio.new_event_loop())  # before the app (debug autoreload)
     app, deployment = make_app(base, max_payload_size=max_payload_size, **options)
     sockets = tornado.netutil.bind_sockets(port, address=host or None)
-    server = tornado.httpserver.HTTPServer(app, max_buffer_size=parse_file_size(max_payload_size))
+    server = tornado.httpserver.HTTPServer(app, **tornado_server_limits(parse_file_size(max_payload_size)))
     server.add_sockets(sockets)
     print_listen_address(host, sockets[0].getsockname()[1])
     try:

@@ -24,7 +24,13 @@ from .. import STATIC_PATH
 from ..utils import parse_file_size
 from .page import render_page
 from .remote_access import start_remote_access_service
-from .utils import Applications, open_webbrowser_on_ready, print_listen_address, set_max_payload_size
+from .utils import (
+    Applications,
+    open_webbrowser_on_ready,
+    print_listen_address,
+    set_max_payload_size,
+    tornado_server_limits,
+)
 from .ws import WebSocketConnection, WebSocketHub
 
 __all__ = ["ServerThread", "WebIOSocketHandler", "start_server", "start_server_in_thread", "webio_handler"]
@@ -240,7 +246,7 @@ def start_server(
         **tornado_app_settings,
     )
     sockets = tornado.netutil.bind_sockets(port, address=host or None)
-    server = tornado.httpserver.HTTPServer(app, max_buffer_size=parse_file_size(max_payload_size))
+    server = tornado.httpserver.HTTPServer(app, **tornado_server_limits(parse_file_size(max_payload_size)))
     server.add_sockets(sockets)
     port = sockets[0].getsockname()[1]
     print_listen_address(host, port)
@@ -306,7 +312,7 @@ class ServerThread:
             payload = options.get("max_payload_size", "200M")
             app, self.hub = self.factory(self.applications, **options)
             sockets = tornado.netutil.bind_sockets(self.port, address=self.host)
-            server = tornado.httpserver.HTTPServer(app, max_buffer_size=parse_file_size(payload))
+            server = tornado.httpserver.HTTPServer(app, **tornado_server_limits(parse_file_size(payload)))
             server.add_sockets(sockets)
             self.port = sockets[0].getsockname()[1]
         except BaseException as exc:

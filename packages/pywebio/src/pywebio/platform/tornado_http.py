@@ -20,7 +20,13 @@ from .. import STATIC_PATH
 from ..utils import parse_file_size
 from .http import HttpHub
 from .page import render_page
-from .utils import Applications, open_webbrowser_on_ready, print_listen_address, set_max_payload_size
+from .utils import (
+    Applications,
+    open_webbrowser_on_ready,
+    print_listen_address,
+    set_max_payload_size,
+    tornado_server_limits,
+)
 
 __all__ = ["WebIOHttpHandler", "make_app", "start_server", "webio_handler"]
 
@@ -221,7 +227,7 @@ def start_server(
         **tornado_app_settings,
     )
     sockets = tornado.netutil.bind_sockets(port, address=host or None)
-    server = tornado.httpserver.HTTPServer(app, max_buffer_size=parse_file_size(max_payload_size))
+    server = tornado.httpserver.HTTPServer(app, **tornado_server_limits(parse_file_size(max_payload_size)))
     server.add_sockets(sockets)
     port = sockets[0].getsockname()[1]
     print_listen_address(host, port)

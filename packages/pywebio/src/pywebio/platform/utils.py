@@ -185,3 +185,11 @@ def set_max_payload_size(size: int) -> None:
 def get_max_payload_size() -> int | None:
     """The message size limit of the server started in this process (``None``: none started)."""
     return _max_payload_size
+
+
+def tornado_server_limits(max_payload_size: int) -> dict[str, int]:
+    """``HTTPServer`` options for a payload limit: bodies are capped at the limit (the handlers
+    answer 413), but the read buffer never goes below 1 MiB: with a buffer as small as the limit,
+    tornado drops a connection whose bytes simply arrive faster than it reads them, and the client
+    sees a reset instead of the 413."""
+    return {"max_body_size": max_payload_size, "max_buffer_size": max(max_payload_size, 1 << 20)}
