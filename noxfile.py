@@ -195,10 +195,10 @@ def bench_pgwidgets(session: nox.Session) -> None:
 
 @nox.session(python="3.11")
 def bench_pywebio(session: nox.Session) -> None:
-    """pywebio (tornado and wirecore backends) against the original pywebio 1.8.4: sessions opened/s,
-    outputs/s, memory per open session; results and chart land in docs/. Never pass/fail."""
+    """pywebio on every backend against the original pywebio 1.8.4 on tornado and on flask: sessions
+    opened/s, outputs/s, memory per open session; results and chart land in docs/. Never pass/fail."""
     install_packages(session)
-    session.install("-r", "bench/requirements.txt")
+    session.install("-r", "bench/requirements.txt", *PYWEBIO_FRAMEWORKS)
     session.run("python", "bench/pywebio_bench.py", *session.posargs)
 
 

@@ -2,17 +2,22 @@
 
     python bench/pywebio_bench.py                     # full size: 200 sessions x 100 put_text, 5 rounds
     python bench/pywebio_bench.py --sessions 10 --outputs 10 --rounds 1   # a tiny end-to-end check
+    python bench/pywebio_bench.py --backends flask tornado_http  # some backends (and their peer)
     python bench/pywebio_bench.py --report-only
 
 Results go to ``bench/results/pywebio.json``, the page to ``docs/benchmarks-pywebio.md``, the
 chart to ``docs/benchmarks-pywebio.svg``.
 
-Three contenders serve the same script, ``bench/apps/pywebio_app.py``, each in a process of its
-own on 127.0.0.1 with ``cdn=False``: this repository's pywebio on tornado (the default backend),
-the same on ``pywebio.platform.wirecore`` (granian), and the original ``pywebio==1.8.4`` under the
-Python of ``bench/.venvs/pywebio-1.8.4`` (made by the first run; the same tornado as ours). For
-each mode (``thread``: a plain function; ``coro``: an ``async def``), round after round, the
-contenders alternate, each with a fresh server:
+The contenders serve the same script, ``bench/apps/pywebio_app.py``, each in a process of its
+own on 127.0.0.1 with ``cdn=False``: this repository's pywebio on every backend (WebSocket:
+tornado, the default, ``wirecore`` (granian), ``aiohttp``, ``fastapi`` (uvicorn); HTTP short
+polling: ``tornado_http``, ``flask``, ``django``), and the original ``pywebio==1.8.4`` on tornado and
+on flask under the Python of ``bench/.venvs/pywebio-1.8.4`` (made by the first run; the same
+tornado, flask and werkzeug as ours). Each backend of ours has the original on the same transport
+as its peer: WebSocket backends the original on tornado, HTTP ones the original on flask
+(``--backends`` picks backends of ours; the peers they need come along). For each mode
+(``thread``: a plain function; ``coro``: an ``async def``), round after round, the contenders
+alternate, each with a fresh server:
 
 1. warm-up: two sessions of the mode's app and two of its ``hold()`` variant, closed again;
 2. memory: the server's RSS once idle, then with ``--sessions`` sessions of the ``hold()`` variant
@@ -21,6 +26,11 @@ contenders alternate, each with a fresh server:
    from the load client processes (:mod:`pywebio_client`), at most ``--gate`` in their handshake at
    once; sessions opened per second = sessions / time until the last one has its first output,
    outputs per second = outputs / time until the last one has ``close_session``.
+
+Over HTTP the load client polls (:mod:`pywebio_client`: again as soon as a response arrives), a
+held session is one that has stopped polling after its outputs, and since HTTP sessions outlive
+their browsers (until they expire) the throughput runs get a fresh server of their own after the
+memory measurement.
 """
 
 from __future__ import annotations
@@ -62,8 +72,12 @@ from common import (
 RESULTS = BENCH_DIR / "results" / "pywebio.json"
 APP_SCRIPT = APPS_DIR / "pywebio_app.py"
 ORIG_VENV = "pywebio-1.8.4"
-BASELINE = "pywebio-orig"
-OURS = ("pywebio-tornado", "pywebio-wirecore")
+BASELINE = "pywebio-orig"  # the original on tornado: the peer of our WebSocket backends
+BASELINE_HTTP = "pywebio-orig-flask"  # the original on flask: the peer of our HTTP backends
+OURS = ("pywebio-tornado", "pywebio-wirecore")  # issue 5's targets
+WS_BACKENDS = ("tornado", "wirecore", "aiohttp", "fastapi")
+HTTP_BACKENDS = ("tornado_http", "flask", "django")
+BACKENDS = WS_BACKENDS + HTTP_BACKENDS
 MODES = ("thread", "coro")
 MEMORY_WARMUP = 2  # sessions of each app before the idle RSS is read
 
@@ -90,9 +104,9 @@ def _version(dist: str) -> str:
 
 
 def orig_requirements() -> tuple[str, ...]:
-    """The original, on the tornado this Python has (so that only pywebio differs)."""
-    tornado = _version("tornado")
-    return ("pywebio==1.8.4", "tornado" if tornado == "?" else f"tornado=={tornado}")
+    """The original, on the tornado, flask and werkzeug this Python has (so that only pywebio differs)."""
+    pins = [d if (v := _version(d)) == "?" else f"{d}=={v}" for d in ("tornado", "flask", "werkzeug")]
+    return ("pywebio==1.8.4", *pins)
 
 
 # the contenders ----------------------------------------------------------------------------------
@@ -105,11 +119,21 @@ class Impl:
     backend: str = "tornado"
     venv: str | None = None
 
+    @property
+    def transport(self) -> str:
+        return "http" if self.backend in HTTP_BACKENDS else "ws"
+
+    @property
+    def peer(self) -> str:
+        """The original on the same transport: what ratios are taken against."""
+        return BASELINE_HTTP if self.transport == "http" else BASELINE
+
     def python(self) -> str:
         return sys.executable if self.venv is None else str(orig_python())
 
     def info(self) -> dict[str, Any]:
         out: dict[str, Any] = {"name": self.name, "label": self.label, "backend": self.backend}
+        out.update(transport=self.transport, peer=self.peer, original=self.venv is not None)
         if self.venv is not None:
             out["venv"] = self.venv
             out["requirements"] = list(orig_requirements())
@@ -119,8 +143,23 @@ class Impl:
 CONTENDERS = [
     Impl(OURS[0], "pywebio (this repository) on tornado"),
     Impl(OURS[1], "pywebio (this repository) on wirecore (granian)", backend="wirecore"),
+    Impl("pywebio-aiohttp", "pywebio (this repository) on aiohttp", backend="aiohttp"),
+    Impl("pywebio-fastapi", "pywebio (this repository) on fastapi (uvicorn)", backend="fastapi"),
     Impl(BASELINE, "pywebio 1.8.4, the original (tornado)", venv=ORIG_VENV),
+    Impl("pywebio-tornado_http", "pywebio (this repository) on tornado_http (HTTP)", backend="tornado_http"),
+    Impl("pywebio-flask", "pywebio (this repository) on flask (HTTP)", backend="flask"),
+    Impl("pywebio-django", "pywebio (this repository) on django (HTTP)", backend="django"),
+    Impl(BASELINE_HTTP, "pywebio 1.8.4, the original (flask, HTTP)", backend="flask", venv=ORIG_VENV),
 ]
+
+
+def pick(backends: list[str] | None, names: list[str] | None) -> list[Impl]:
+    """Ours on ``backends`` (default: all) and the originals they are compared with; ``names`` narrows."""
+    chosen = set(backends or BACKENDS)
+    ours = [c for c in CONTENDERS if c.venv is None and c.backend in chosen]
+    peers = {c.peer for c in ours}
+    out = [c for c in CONTENDERS if c in ours or c.name in peers]
+    return [c for c in out if not names or c.name in names]
 
 
 def orig_python(log: Callable[[str], None] = log) -> Path:
@@ -198,7 +237,15 @@ class Clients(ClientPool):
         super().__init__(pywebio_client.main, processes)
 
     def run(
-        self, port: int, app: str, sessions: int, expected: int, gate: int, timeout: float, hold: bool = False
+        self,
+        port: int,
+        app: str,
+        sessions: int,
+        expected: int,
+        gate: int,
+        timeout: float,
+        hold: bool = False,
+        transport: str = "ws",
     ) -> dict[str, Any]:
         """``sessions`` sessions of ``app`` spread over the processes, started at the same moment."""
         n = len(self.conns)
@@ -207,7 +254,7 @@ class Clients(ClientPool):
         start_at = time.monotonic() + 0.2
         replies = self.ask(
             [
-                ("run", port, app, k, expected, g, start_at, timeout, hold)
+                ("run", port, app, k, expected, g, start_at, timeout, hold, transport)
                 for k, g in zip(shares, gates, strict=True)
             ],
             timeout + 30,
@@ -265,7 +312,15 @@ def throughput_run(
 ) -> dict[str, Any]:
     cpu0 = server.cpu_seconds()
     busy0, _ = machine_cpu_seconds()
-    run = clients.run(server.port, app, args.sessions, args.outputs, args.gate, args.timeout)
+    run = clients.run(
+        server.port,
+        app,
+        args.sessions,
+        args.outputs,
+        args.gate,
+        args.timeout,
+        transport=server.impl.transport,
+    )
     busy = machine_cpu_seconds()[0] - busy0
     server_cpu = server.cpu_seconds() - cpu0
     done = run["done_s"]
@@ -289,17 +344,21 @@ def measure(impl: Impl, mode: str, clients: Clients, args: argparse.Namespace) -
     """A fresh server: warm-up, memory with held sessions, then throughput."""
     sample: dict[str, Any] = {"impl": impl.name, "mode": mode}
     hold_app = f"{mode}_hold"
-    with PywebioServer(impl, args.outputs) as server:
+    tr = impl.transport
+    with contextlib.ExitStack() as stack:
+        server = stack.enter_context(PywebioServer(impl, args.outputs))
         sample["startup_rss_kib"] = server.rss_bytes() / 1024
         # imports and lazy set-up only: memory that a larger warm-up frees would be reused by
         # the held sessions, and their cost under-counted
-        clients.run(server.port, mode, MEMORY_WARMUP, args.outputs, args.gate, args.timeout)
-        clients.run(server.port, hold_app, MEMORY_WARMUP, args.outputs, args.gate, args.timeout, True)
+        clients.run(server.port, mode, MEMORY_WARMUP, args.outputs, args.gate, args.timeout, transport=tr)
+        clients.run(server.port, hold_app, MEMORY_WARMUP, args.outputs, args.gate, args.timeout, True, tr)
         clients.close_sessions()
         server.settle()
         idle = server.rss_bytes()
         idle_threads = server.threads()
-        held = clients.run(server.port, hold_app, args.sessions, args.outputs, args.gate, args.timeout, True)
+        held = clients.run(
+            server.port, hold_app, args.sessions, args.outputs, args.gate, args.timeout, True, tr
+        )
         server.settle()
         held_rss = server.rss_bytes()
         sample["memory"] = {
@@ -316,8 +375,14 @@ def measure(impl: Impl, mode: str, clients: Clients, args: argparse.Namespace) -
         server.settle()
         sample["after_close_rss_kib"] = server.rss_bytes() / 1024
         sample["after_close_threads"] = server.threads()  # the held sessions' threads should be gone
+        if tr == "http":  # the held sessions live on until they expire: a fresh server for throughput
+            stack.close()
+            server = stack.enter_context(PywebioServer(impl, args.outputs))
+            clients.run(server.port, mode, MEMORY_WARMUP, args.outputs, args.gate, args.timeout, transport=tr)
         if args.warmup_sessions:
-            clients.run(server.port, mode, args.warmup_sessions, args.outputs, args.gate, args.timeout)
+            clients.run(
+                server.port, mode, args.warmup_sessions, args.outputs, args.gate, args.timeout, transport=tr
+            )
         best: dict[str, Any] | None = None
         attempts = 0
         while attempts <= args.retries:
@@ -430,7 +495,7 @@ def verdicts(results: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
-    contenders = [c for c in CONTENDERS if not args.contenders or c.name in args.contenders]
+    contenders = pick(args.backends, args.contenders)
     for impl in contenders:
         impl.python()  # make the venv before, not between, measurements
     raise_nofile_limit()
@@ -448,6 +513,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "retries": args.retries,
             "max_foreign_cpu_pct": args.max_other_cpu,
             "modes": args.modes,
+            "backends": sorted({c.backend for c in contenders if c.venv is None}, key=BACKENDS.index),
             "speed_target": SPEED_TARGET,
             "memory_target": MEMORY_TARGET,
             "command": "python bench/pywebio_bench.py " + " ".join(args.argv),
@@ -457,7 +523,22 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "samples": {mode: {c.name: [] for c in contenders} for mode in args.modes},
     }
     results["machine"]["packages"].update(
-        {d: _version(d) for d in ("pywebio", "tornado", "granian", "wirecore", "psutil")}
+        {
+            d: _version(d)
+            for d in (
+                "pywebio",
+                "tornado",
+                "granian",
+                "wirecore",
+                "psutil",
+                "aiohttp",
+                "fastapi",
+                "uvicorn",
+                "flask",
+                "werkzeug",
+                "django",
+            )
+        }
     )
     results["machine"]["venvs"] = {ORIG_VENV: list(orig_requirements())}
     started = time.time()
@@ -470,7 +551,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                     try:
                         s = measure(impl, mode, clients, args)
                     except Exception as exc:  # one broken contender does not lose the others' numbers
-                        log(f"  round {rnd}/{args.rounds} {mode:6s} {impl.name:16s} FAILED: {exc}")
+                        log(f"  round {rnd}/{args.rounds} {mode:6s} {impl.name:20s} FAILED: {exc}")
                         results["samples"][mode][impl.name].append(
                             {"impl": impl.name, "mode": mode, "round": rnd, "error": str(exc)}
                         )
@@ -481,7 +562,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                     r, m = s["run"], s["memory"]
                     kib = m["kib_per_session"]
                     log(
-                        f"  round {rnd}/{args.rounds} {mode:6s} {impl.name:16s} "
+                        f"  round {rnd}/{args.rounds} {mode:6s} {impl.name:20s} "
                         + (
                             f"{r['sessions_per_s']:7.0f} sessions/s {r['outputs_per_s']:8.0f} outputs/s"
                             if r["complete_run"]
@@ -502,23 +583,36 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def print_summary(results: dict[str, Any]) -> None:
+    peers = {c["name"]: c.get("peer", BASELINE) for c in results["contenders"]}
     for mode, s in results["summary"].items():
         log(f"{mode} sessions: median over {results['config']['rounds']} round(s)")
         for name, e in s.items():
             o, k, so = e["outputs_per_s"], e["kib_per_session"], e["sessions_per_s"]
             log(
-                f"  {name:16s} {so['median'] or 0:7.0f} sessions/s  {o['median'] or 0:8.0f} outputs/s"
+                f"  {name:20s} {so['median'] or 0:7.0f} sessions/s  {o['median'] or 0:8.0f} outputs/s"
                 f"  {k['median'] if k['median'] is not None else float('nan'):6.1f} KiB/session"
                 f"  server {e['server_us_per_output'] or float('nan'):5.1f} us/output"
                 f"  complete {e['complete_runs']}/{e['runs']}"
                 + (f"  BAD {e['bad_sessions']}: {e['bad_examples'][:1]}" if e["bad_sessions"] else "")
+            )
+        for name, e in s.items():  # issue 6: side by side, against the original on the same transport
+            peer = s.get(peers.get(name, BASELINE))
+            if peer is None or name == peers.get(name, BASELINE) or name in (BASELINE, BASELINE_HTTP):
+                continue
+            po, pk = peer["outputs_per_s"]["median"], peer["kib_per_session"]["median"]
+            o, k = e["outputs_per_s"]["median"], e["kib_per_session"]["median"]
+            log(
+                f"  {name:20s} vs {peers[name]:18s} outputs/s "
+                + (f"{o / po:5.2f}x" if o and po else "  n/a")
+                + "  KiB/session "
+                + (f"{k / pk:5.2f}x" if k is not None and pk else "  n/a")
             )
     for v in results["verdicts"]:
         value = v["value"]
         shown = "n/a" if value is None else f"{value:.2f}x"
         what = {"outputs_ratio": "outputs/s", "memory_ratio": "KiB/session", "sessions_ratio": "sessions/s"}
         verdict = "" if v["kind"] == "info" else f" ({v['bar']}): {'met' if v['met'] else 'NOT met'}"
-        log(f"  {v['mode']:6s} {v['impl']:16s} {what[v['what']]} ours/original = {shown}{verdict}")
+        log(f"  {v['mode']:6s} {v['impl']:20s} {what[v['what']]} ours/original = {shown}{verdict}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -539,7 +633,16 @@ def main(argv: list[str] | None = None) -> int:
         help="repeat a run when others took more than this %% of a core",
     )
     p.add_argument("--modes", nargs="+", choices=MODES, default=list(MODES))
-    p.add_argument("--contenders", nargs="+", choices=[c.name for c in CONTENDERS], help="default: all")
+    p.add_argument(
+        "--backends",
+        nargs="+",
+        choices=BACKENDS,
+        help="backends of ours (default: all); the original comes along on tornado for WebSocket ones, "
+        "on flask for HTTP ones",
+    )
+    p.add_argument(
+        "--contenders", nargs="+", choices=[c.name for c in CONTENDERS], help="narrow further by name"
+    )
     p.add_argument("--results", type=Path, default=RESULTS, help="where the JSON goes")
     args = p.parse_args(argv)
     args.argv = list(sys.argv[1:] if argv is None else argv)

@@ -20,15 +20,46 @@ PAGE = DOCS / "benchmarks-pywebio.md"
 SVG = DOCS / "benchmarks-pywebio.svg"
 RESULTS_NAME = "bench/results/pywebio.json"
 ORIG = "pywebio-orig"
+ORIG_HTTP = "pywebio-orig-flask"
+ORIGINALS = (ORIG, ORIG_HTTP)
 OURS = ("pywebio-tornado", "pywebio-wirecore")
-COLORS = {"pywebio-tornado": "#1565c0", "pywebio-wirecore": "#6a1b9a", ORIG: "#a5d6a7"}
-SHORT = {"pywebio-tornado": "ours, tornado", "pywebio-wirecore": "ours, wirecore", ORIG: "original 1.8.4"}
+COLORS = {
+    "pywebio-tornado": "#1565c0",
+    "pywebio-wirecore": "#6a1b9a",
+    "pywebio-aiohttp": "#00838f",
+    "pywebio-fastapi": "#5c6bc0",
+    ORIG: "#a5d6a7",
+    "pywebio-tornado_http": "#ef6c00",
+    "pywebio-flask": "#c62828",
+    "pywebio-django": "#6d4c41",
+    ORIG_HTTP: "#ffcc80",
+}
+SHORT = {
+    "pywebio-tornado": "ours, tornado",
+    "pywebio-wirecore": "ours, wirecore",
+    "pywebio-aiohttp": "ours, aiohttp",
+    "pywebio-fastapi": "ours, fastapi",
+    ORIG: "original 1.8.4",
+    "pywebio-tornado_http": "ours, tornado_http",
+    "pywebio-flask": "ours, flask",
+    "pywebio-django": "ours, django",
+    ORIG_HTTP: "original 1.8.4, flask",
+}
 MODE_WORDS = {"thread": "plain function (thread sessions)", "coro": "`async def` (coroutine sessions)"}
 FULL = {"sessions": 200, "outputs": 100}
 
 
 def _labels(results: dict[str, Any]) -> dict[str, str]:
     return {c["name"]: c["label"] for c in results["contenders"]}
+
+
+def _peers(results: dict[str, Any]) -> dict[str, str]:
+    """Each contender's original on the same transport (results before issue 6 had tornado only)."""
+    return {c["name"]: c.get("peer", ORIG) for c in results["contenders"]}
+
+
+def _transport(c: dict[str, Any]) -> str:
+    return "HTTP polling" if c.get("transport") == "http" else "WebSocket"
 
 
 def _mib(kib: float | None) -> str:
@@ -62,12 +93,15 @@ def chart(results: dict[str, Any], path: Path) -> None:
     s = results["summary"]
     modes = [m for m in ("thread", "coro") if s.get(m)]
     names = [c["name"] for c in results["contenders"]]
+    peers = _peers(results)
     panels = (
         ("sessions_per_s", "sessions opened per second", 1.0),
         ("outputs_per_s", "output commands delivered per second (thousands)", 1000.0),
         ("kib_per_session", "server memory per open session (KiB)", 1.0),
     )
-    fig, axes = plt.subplots(1, len(panels), figsize=(13.5, 4.6), dpi=100, squeeze=False)
+    wide = len(names) > 3
+    fig, axes = plt.subplots(1, len(panels), figsize=(16 if wide else 13.5, 5.2 if wide else 4.6), dpi=100,
+                             squeeze=False)  # fmt: skip
     width = 0.8 / max(1, len(names))
     for ax, (key, title, unit) in zip(axes[0], panels, strict=True):
         for i, name in enumerate(names):
@@ -81,16 +115,17 @@ def chart(results: dict[str, Any], path: Path) -> None:
                 err = [[med - st["min"] / unit], [st["max"] / unit - med]]
                 ax.bar(x, med, width, yerr=err, capsize=3, color=COLORS.get(name, "#999"),
                        label=SHORT.get(name, name) if j == 0 else None)  # fmt: skip
-                base = s[mode].get(ORIG, {}).get(key, {}).get("median")
-                if base and name != ORIG:
+                base = s[mode].get(peers.get(name, ORIG), {}).get(key, {}).get("median")
+                if base and name not in ORIGINALS:
                     ax.annotate(f"{st['median'] / base:.2f}x", (x, st["max"] / unit), xytext=(0, 3),
-                                textcoords="offset points", ha="center", fontsize=7)  # fmt: skip
+                                textcoords="offset points", ha="center", fontsize=6 if wide else 7,
+                                rotation=90 if wide else 0)  # fmt: skip
         ref_key = {"outputs_per_s": "outputs_per_s", "kib_per_session": "kib_per_session"}.get(key)
         if ref_key:
             for j, mode in enumerate(modes):
                 ref = results["reference"][mode][ref_key] / unit
                 ax.hlines(ref, j - 0.45, j + 0.45, colors="#616161", linestyles=":", linewidth=1,
-                          label="the original in the issue" if j == 0 else None)  # fmt: skip
+                          label="the original (tornado) in issue 5" if j == 0 else None)  # fmt: skip
         ax.set_xticks(range(len(modes)))
         ax.set_xticklabels([{"thread": "plain function", "coro": "async def"}[m] for m in modes])
         ax.set_title(title + ("\n(lower is better)" if key == "kib_per_session" else "\n(higher is better)"),
@@ -101,14 +136,14 @@ def chart(results: dict[str, Any], path: Path) -> None:
     for ax in axes[0]:
         for h, label in zip(*ax.get_legend_handles_labels(), strict=True):
             handles.setdefault(label, h)
-    fig.legend(handles.values(), handles.keys(), loc="lower center", ncol=len(handles), fontsize=8)
+    fig.legend(handles.values(), handles.keys(), loc="lower center", ncol=min(len(handles), 6), fontsize=8)
     cfg = results["config"]
     fig.suptitle(
         f"pywebio against pywebio 1.8.4: {cfg['sessions']} concurrent sessions x {cfg['outputs']} put_text, "
-        f"medians of {_rounds(cfg['rounds'])} (bars: min-max; x = ours / the original)",
+        f"medians of {_rounds(cfg['rounds'])} (bars: min-max; x = ours / the original on the same transport)",
         fontsize=10,
     )
-    fig.tight_layout(rect=(0, 0.06, 1, 1))
+    fig.tight_layout(rect=(0, 0.1 if len(handles) > 6 else 0.06, 1, 1))
     path.parent.mkdir(parents=True, exist_ok=True)
     svg = path.suffix == ".svg"
     fig.savefig(path, format=path.suffix[1:], metadata={"Date": None} if svg else None)
@@ -128,7 +163,10 @@ def _machine(results: dict[str, Any]) -> list[str]:
         f"{m.get('memory_gib', '?')} GiB memory; {m.get('os', '')}",
         f"- Python {m.get('python', '?')}; "
         + ", ".join(
-            f"{k} {v}" for k, v in sorted(pk.items()) if k in ("pywebio", "tornado", "wirecore", "granian")
+            f"{k} {v}"
+            for k, v in sorted(pk.items())
+            if k in ("pywebio", "tornado", "wirecore", "granian", "aiohttp", "fastapi", "uvicorn", "flask")
+            or k in ("werkzeug", "django")
         ),
         *(
             f"- `bench/.venvs/{name}`, a virtual environment of its own: " + ", ".join(reqs)
@@ -180,9 +218,10 @@ def _targets(results: dict[str, Any], misses: list[str]) -> list[str]:
 def _mode_table(results: dict[str, Any], mode: str, misses: list[str]) -> list[str]:
     s = results["summary"][mode]
     labels = _labels(results)
-    orig = s.get(ORIG, {})
+    peers = _peers(results)
 
-    def base(key: str) -> float | None:
+    def base(name: str, key: str) -> float | None:
+        orig = s.get(peers.get(name, ORIG))
         return orig.get(key, {}).get("median") if orig else None
 
     lines = [
@@ -197,9 +236,10 @@ def _mode_table(results: dict[str, Any], mode: str, misses: list[str]) -> list[s
         rng = f" ({_num(o['min'])} - {_num(o['max'])})" if o["median"] is not None else ""
         krng = f" ({_num(k['min'], 1)} - {_num(k['max'], 1)})" if k["median"] is not None else ""
         lines.append(
-            f"| {labels[name]} | {_num(so['median'])} | {_ratio(_div(so['median'], base('sessions_per_s')))} "
-            f"| {_num(o['median'])}{rng} | {_ratio(_div(o['median'], base('outputs_per_s')))} "
-            f"| {_num(k['median'], 1)}{krng} | {_ratio(_div(k['median'], base('kib_per_session')))} "
+            f"| {labels[name]} | {_num(so['median'])} "
+            f"| {_ratio(_div(so['median'], base(name, 'sessions_per_s')))} "
+            f"| {_num(o['median'])}{rng} | {_ratio(_div(o['median'], base(name, 'outputs_per_s')))} "
+            f"| {_num(k['median'], 1)}{krng} | {_ratio(_div(k['median'], base(name, 'kib_per_session')))} "
             f"| {_mib(e['idle_rss_kib'])} | {_pct(e['server_cpu_pct'])} | {_us(e['server_us_per_output'])} "
             f"| {_pct(e['client_cpu_pct'])} ({_pct(e['client_cpu_pct_max'])}) | {_pct(e['foreign_cpu_pct'])} "
             f"| {_ms(e['first_output_median_ms'])} | {e['complete_runs']}/{e['runs']} |"
@@ -218,6 +258,62 @@ def _mode_table(results: dict[str, Any], mode: str, misses: list[str]) -> list[s
                 f"and `close_session`, e.g. {'; '.join(e['bad_examples'][:2])}."
             )
     return [*lines, ""]
+
+
+def _side_by_side(results: dict[str, Any]) -> list[str]:
+    """Issue 6: one table, every backend, both modes; ratios to the original on the same transport."""
+    summ = results["summary"]
+    modes = [m for m in ("thread", "coro") if m in summ]
+    contenders = [c for c in results["contenders"] if any(c["name"] in summ[m] for m in modes)]
+    if not modes or len(contenders) < 2:
+        return []
+    peers = _peers(results)
+    head = "| backend | transport | implementation | compared with |"
+    rule = "|---|---|---|---|"
+    for mode in modes:
+        word = {"thread": "plain function", "coro": "async def"}[mode]
+        head += f" {word}: outputs/s | ratio | {word}: KiB per session | ratio |"
+        rule += "---:|---:|---:|---:|"
+    lines = [head, rule]
+    for c in contenders:
+        name = c["name"]
+        peer = peers.get(name, ORIG)
+        row = (
+            f"| {c.get('backend', 'tornado')} | {_transport(c)} | {SHORT.get(name, name)} "
+            f"| {'—' if name in ORIGINALS else SHORT.get(peer, peer)} |"
+        )
+        for mode in modes:
+            e, p = summ[mode].get(name), summ[mode].get(peer)
+            if e is None:
+                row += " n/a | | n/a | |"
+                continue
+            o, k = e["outputs_per_s"]["median"], e["kib_per_session"]["median"]
+            po = p["outputs_per_s"]["median"] if p else None
+            pk = p["kib_per_session"]["median"] if p else None
+            mark = " ⚠" if e["bad_sessions"] or e["complete_runs"] < e["runs"] else ""
+            own = name in ORIGINALS
+            row += (
+                f" {_num(o)}{mark} | {'' if own else _ratio(_div(o, po))} "
+                f"| {_num(k, 1)} | {'' if own else _ratio(_div(k, pk))} |"
+            )
+        lines.append(row)
+    return [
+        "## Every backend side by side (issue 6)",
+        "",
+        "The issue asks for output commands per second and memory per open session of one app on every "
+        "backend, side by side in one run, with the original `pywebio==1.8.4` on tornado and on flask as "
+        "the peers; it sets no target for them, so there is no verdict here. Each ratio is ours over the "
+        "original on the same transport family: WebSocket backends against the original on tornado, HTTP "
+        "(short polling) backends against the original on flask. Outputs/s: higher is better; KiB per "
+        "session: lower is better. ⚠: some session did not receive everything (see the tables below).",
+        "",
+        *lines,
+        "",
+        "Over HTTP the client polls again as soon as each response arrives (no `pull_interval` wait), so "
+        "HTTP outputs/s is the most the polling protocol gives, not what a browser polling every second "
+        "sees; the protocol makes a new session's first response wait 100 ms.",
+        "",
+    ]
 
 
 def _reference(results: dict[str, Any]) -> list[str]:
@@ -256,16 +352,40 @@ def _small_run(cfg: dict[str, Any]) -> list[str]:
     ]
 
 
+def _backends_words(results: dict[str, Any]) -> str:
+    words = {
+        "tornado": "tornado (the default backend)",
+        "wirecore": "`pywebio.platform.wirecore` (granian)",
+        "aiohttp": "aiohttp",
+        "fastapi": "fastapi (uvicorn)",
+        "tornado_http": "tornado_http",
+        "flask": "flask",
+        "django": "django",
+    }
+    ours = [c.get("backend", "tornado") for c in results["contenders"] if "venv" not in c]
+    ws = [words[b] for b in ours if b in ("tornado", "wirecore", "aiohttp", "fastapi")]
+    http = [words[b] for b in ours if b not in ("tornado", "wirecore", "aiohttp", "fastapi")]
+    parts = []
+    if ws:
+        parts.append(", ".join(ws) + " (WebSocket)")
+    if http:
+        parts.append(", ".join(http) + " (HTTP short polling)")
+    return " and ".join(parts) or "?"
+
+
 def write(results: dict[str, Any]) -> list[Path]:
     cfg = results["config"]
     chart(results, SVG)
     lines = [
         "# pywebio benchmarks",
         "",
-        "This repository's pywebio (`packages/pywebio`), on tornado (the default backend) and on "
-        "`pywebio.platform.wirecore` (granian), against the original `pywebio==1.8.4` from PyPI (tornado), "
-        "on the same machine, in the same run. The page, the chart and `" + RESULTS_NAME + "` are written "
-        "by the benchmark itself; do not edit them by hand.",
+        "This repository's pywebio (`packages/pywebio`) on "
+        + _backends_words(results)
+        + ", against the original `pywebio==1.8.4` from PyPI ("
+        + ("tornado and flask" if any(c["name"] == ORIG_HTTP for c in results["contenders"]) else "tornado")
+        + "), on the same machine, in the same run. The page, the chart and `"
+        + RESULTS_NAME
+        + "` are written by the benchmark itself; do not edit them by hand.",
         "",
         "Reproduce from the repository root:",
         "",
@@ -283,7 +403,8 @@ def write(results: dict[str, Any]) -> list[Path]:
     ]
     misses: list[str] = []
     body: list[str] = [
-        "## Targets",
+        *_side_by_side(results),
+        "## Targets on tornado and wirecore (issue 5)",
         "",
         f"From the issue: with {FULL['sessions']} concurrent sessions x {FULL['outputs']} put_text, ours at "
         f"least {cfg['speed_target']:.0f}x the original's output commands per second and at most "
@@ -293,7 +414,7 @@ def write(results: dict[str, Any]) -> list[Path]:
         "everything meets no target.",
         "",
         *_targets(results, misses),
-        "![pywebio against the original](benchmarks-pywebio.svg)",
+        "![pywebio against the original, every backend](benchmarks-pywebio.svg)",
         "",
     ]
     for mode in results["summary"]:
@@ -310,7 +431,8 @@ def write(results: dict[str, Any]) -> list[Path]:
         "the same call imported from `pywebio.platform.wirecore`). The apps: `thread` (a plain function "
         f"doing {cfg['outputs']} `put_text(f'line {{i}}')` and returning), `coro` (the same as an "
         "`async def`) and their `_hold` variants, which call `hold()` after their outputs so that the session "
-        "stays open until the browser leaves.",
+        "stays open until the browser leaves. Every other backend of ours runs the same call imported from "
+        "`pywebio.platform.<backend>`, and so does the original on flask (`pywebio.platform.flask`).",
         "",
         f"The browsers are {cfg['client_processes']} processes of `bench/pywebio_client.py`: raw sockets "
         "in one `epoll` loop each, the upgrade to `/?app=NAME&session=NEW` written by hand with the "
@@ -318,6 +440,16 @@ def write(results: dict[str, Any]) -> list[Path]:
         "and the first and the last output of every session are decoded and checked (`line 0`, "
         f"`line {cfg['outputs'] - 1}`). At most {cfg['gate']} sessions are in their handshake at once (a "
         "browser crowd arriving, not a SYN flood into a 128-connection backlog).",
+        "",
+        "On the HTTP backends (short polling, `tornado_http`, `flask`, `django` and the original on flask) "
+        "each browser is one keep-alive connection: `GET /?app=NAME&ack=-1` with header "
+        "`webio-session-id: NEW-<24 random chars>` creates the session, then `GET /?app=NAME&ack=<last batch "
+        "id>` with the id (without `NEW-`) again as soon as each response has arrived; the commands of "
+        'every `{"commands": [[...], ...], "seq": N}` batch not seen before are counted and checked '
+        "as over WebSocket, and the first successful response plays the handshake. A held session is one "
+        "that has all its outputs and stopped polling; since an HTTP session outlives its browser (until it "
+        "expires), the throughput runs of an HTTP backend get a fresh server after the memory measurement "
+        "(with the same 2-session warm-up first).",
         "",
         f"For each mode, over {_rounds(cfg['rounds'])}, the contenders alternate (their order reversed every "
         "other round), each with a fresh server:",
