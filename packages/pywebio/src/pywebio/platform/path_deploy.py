@@ -402,25 +402,11 @@ def make_app(
 
 def _run(base: str, port: int, host: str, max_payload_size: int | str, **options: Any) -> None:
     """Build the deployment's Tornado app and serve it until interrupted."""
-    import tornado.httpserver
-    import tornado.ioloop
-    import tornado.netutil
-
-    from .utils import print_listen_address, tornado_server_limits
+    from .tornado import serve_app
 
     asyncio.set_event_loop(asyncio.new_event_loop())  # before the app (debug autoreload)
     app, deployment = make_app(base, max_payload_size=max_payload_size, **options)
-    sockets = tornado.netutil.bind_sockets(port, address=host or None)
-    server = tornado.httpserver.HTTPServer(app, **tornado_server_limits(parse_file_size(max_payload_size)))
-    server.add_sockets(sockets)
-    print_listen_address(host, sockets[0].getsockname()[1])
-    try:
-        tornado.ioloop.IOLoop.current().start()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        deployment.close_all()
-        server.stop()
+    serve_app(app, deployment.close_all, port, host, max_payload_size)
 
 
 def path_deploy(

@@ -245,6 +245,25 @@ def start_server(
         debug=debug,
         **tornado_app_settings,
     )
+    serve_app(
+        app, hub.close_all, port, host, max_payload_size,
+        auto_open_webbrowser=auto_open_webbrowser, remote_access=remote_access,
+    )  # fmt: skip
+
+
+def serve_app(
+    app: tornado.web.Application,
+    close_sessions: Callable[[], None],
+    port: int,
+    host: str,
+    max_payload_size: int | str,
+    *,
+    auto_open_webbrowser: bool = False,
+    remote_access: bool = False,
+) -> None:
+    """Listen on host:port (0: a free port), print the address and run the current loop until
+    interrupted; then close every session and the server. Shared by the blocking Tornado
+    servers (WebSocket, HTTP polling, path_deploy)."""
     sockets = tornado.netutil.bind_sockets(port, address=host or None)
     server = tornado.httpserver.HTTPServer(app, **tornado_server_limits(parse_file_size(max_payload_size)))
     server.add_sockets(sockets)
@@ -259,7 +278,7 @@ def start_server(
     except KeyboardInterrupt:
         pass
     finally:
-        hub.close_all()
+        close_sessions()
         server.stop()
 
 

@@ -22,10 +22,7 @@ from .http import HttpHub
 from .page import render_page
 from .utils import (
     Applications,
-    open_webbrowser_on_ready,
-    print_listen_address,
     set_max_payload_size,
-    tornado_server_limits,
 )
 
 __all__ = ["WebIOHttpHandler", "make_app", "start_server", "webio_handler"]
@@ -226,17 +223,6 @@ def start_server(
         debug=debug,
         **tornado_app_settings,
     )
-    sockets = tornado.netutil.bind_sockets(port, address=host or None)
-    server = tornado.httpserver.HTTPServer(app, **tornado_server_limits(parse_file_size(max_payload_size)))
-    server.add_sockets(sockets)
-    port = sockets[0].getsockname()[1]
-    print_listen_address(host, port)
-    if auto_open_webbrowser:
-        open_webbrowser_on_ready(host, port)
-    try:
-        tornado.ioloop.IOLoop.current().start()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        hub.close_all()
-        server.stop()
+    from .tornado import serve_app
+
+    serve_app(app, hub.close_all, port, host, max_payload_size, auto_open_webbrowser=auto_open_webbrowser)
