@@ -112,7 +112,10 @@ def test_markdown_blocks(front: Front) -> None:
     assert "<ol><li>first</li>\n<li>second</li></ol>" in html
     assert "<blockquote><p>quoted</p></blockquote>" in html and "<hr>" in html
     assert '<th style="text-align:left">a</th>' in html and '<td style="text-align:right">2</td>' in html
-    assert '<pre><code class="language-py">x = <span class="tok-s">&#39;&lt;tag&gt;&#39;</span></code></pre>' in html
+    assert (
+        '<pre><code class="language-py">x = <span class="tok-s">&#39;&lt;tag&gt;&#39;</span></code></pre>'
+        in html
+    )
     assert "<pre><code>indented code</code></pre>" in html
 
 

@@ -79,7 +79,8 @@ class _Entry:
     def __init__(self, sid: str, now: float) -> None:
         self.sid = sid
         self.session: Session | None = None
-        self.batches: deque[tuple[int, list[dict[str, Any]]]] = deque()
+        self.batches: deque[tuple[int, str]] = deque()
+        """(batch id, the batch as a JSON array of the commands' JSON texts)"""
         self.next_batch = 0
         self.last_event = -1
         self.last_active = now
@@ -296,17 +297,18 @@ class HttpHub:
                 batches.popleft()
             session = entry.session
             if session is not None and len(batches) < WINDOW and session.has_commands():
-                batches.append((entry.next_batch, session.get_task_commands()))
+                batches.append((entry.next_batch, "[" + ",".join(session.get_task_frames()) + "]"))
                 entry.next_batch += 1
             seq = batches[0][0] if batches else entry.next_batch
-            data = {"commands": [b for _, b in batches], "seq": seq, "ack": entry.last_event}
+            commands = ",".join(b for _, b in batches)  # already JSON: joined, not re-encoded
+            body = f'{{"commands":[{commands}],"seq":{seq},"ack":{entry.last_event}}}'
             finished = session is None or (session.closed() and not session.has_commands())
         if finished:
             with self._lock:
                 if self.entries.get(entry.sid) is entry:
                     del self.entries[entry.sid]
             logger.debug("HTTP session %s finished: state freed", entry.sid)
-        return _json_response(data, cors)
+        return HttpResponse(200, body.encode(), {**cors, "Content-Type": "application/json"})
 
     @staticmethod
     def _closed_response(ack: int, cors: dict[str, str]) -> HttpResponse:

@@ -31,13 +31,13 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from wirecore import codec
 
 from ..session import Session, session_class_for
-from ..session.base import disable_script_mode
+from ..session.base import CLOSE_SESSION, disable_script_mode, encode_command
 from ..session.info import session_info
 from ..utils import random_str
 from .utils import Applications, make_applications, origin_checker
@@ -45,19 +45,6 @@ from .utils import Applications, make_applications, origin_checker
 __all__ = ["WebSocketConnection", "WebSocketHub", "decode_binary_event", "encode_command"]
 
 logger = logging.getLogger("pywebio")
-
-CLOSE_SESSION = '{"command":"close_session","task_id":null,"spec":null}'
-
-
-def encode_command(command: Mapping[str, Any]) -> str:
-    """One command as a JSON text frame (values msgspec cannot encode are stringified, logged)."""
-    try:
-        return codec.encode_str(command)
-    except TypeError as exc:
-        logger.warning(
-            "command %r has a value JSON cannot hold (%s): sent as text", command.get("command"), exc
-        )
-        return json.dumps(command, default=str)
 
 
 def decode_binary_event(data: bytes) -> dict[str, Any]:
@@ -276,8 +263,7 @@ class WebSocketHub:
             conn.notify()  # it flushes what is left, then ends
             return
         if entry.sid is not None and self.entries.pop(entry.sid, None) is not None and session is not None:
-            commands = [c for c in session.get_task_commands() if c.get("command") != "close_session"]
-            frames = [encode_command(c) for c in commands]
+            frames = [f for f in session.get_task_frames() if f != CLOSE_SESSION]
             self.will_messages[entry.sid] = (frames, self.clock() + self.reconnect_timeout)
 
     def detach(self, conn: WebSocketConnection) -> None:
@@ -375,7 +361,7 @@ class WebSocketConnection:
         frames, self.prelude = self.prelude, []
         session = self.session
         if session is not None:
-            frames += [encode_command(c) for c in session.get_task_commands()]
+            frames += session.get_task_frames()
             if session.closed() and not session.has_commands():
                 self.finished = True
         elif self.ending or self.superseded:

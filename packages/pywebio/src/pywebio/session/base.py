@@ -2,21 +2,28 @@
 stacks, deferred calls, error reporting, and the lookup of the "current" session.
 
 A session is a sans-I/O object for its transport: the transport feeds decoded client events in
-with :meth:`Session.send_client_event` and drains commands with :meth:`Session.get_task_commands`
+with :meth:`Session.send_client_event` and drains commands with :meth:`Session.get_task_frames`
 after the session calls ``on_task_command(session)`` (possibly from another thread). The transport
 learns that the session ended through ``on_session_close()``.
+
+Commands are encoded to JSON text the moment the app produces them: a queued command is then a
+~100-byte string rather than two nested dicts (about 1.5 KiB), which is what bounds the server's
+memory while many sessions produce output faster than their sockets drain.
 """
 
 from __future__ import annotations
 
 import contextvars
 import itertools
+import json
 import logging
 import sys
 import threading
 import traceback
 from collections.abc import Callable
 from typing import Any
+
+from wirecore import codec
 
 from ..exceptions import SessionClosedException, SessionException, SessionNotFoundException
 from ..utils import ObjectDict, get_function_name
@@ -139,7 +146,7 @@ class Session:
         self._on_session_close = on_session_close
         if debug is not None:
             self.debug = debug
-        self._commands: list[Command] = []
+        self._frames: list[str] = []
         self._cmd_lock = threading.Lock()
         self._scope_stacks: dict[str, list[str]] = {}
         self._deferred: list[Callable[[], Any]] = []
@@ -149,14 +156,18 @@ class Session:
 
     # transport side ------------------------------------------------------------------------
 
-    def get_task_commands(self) -> list[Command]:
-        """Take every command waiting to be sent (oldest first)."""
+    def get_task_frames(self) -> list[str]:
+        """Take every command waiting to be sent (oldest first), each as its JSON text."""
         with self._cmd_lock:
-            commands, self._commands = self._commands, []
-        return commands
+            frames, self._frames = self._frames, []
+        return frames
+
+    def get_task_commands(self) -> list[Command]:
+        """Take every command waiting to be sent (oldest first), decoded."""
+        return [codec.decode(f) for f in self.get_task_frames()]
 
     def has_commands(self) -> bool:
-        return bool(self._commands)
+        return bool(self._frames)
 
     def send_client_event(self, event: Event) -> None:
         """Deliver one decoded client event (``{"event", "task_id", "data"}``) to its task."""
@@ -175,8 +186,9 @@ class Session:
         if "task_id" not in command:
             found = current()
             command["task_id"] = found[1] if found is not None and found[0] is self else None
+        frame = encode_command(command)
         with self._cmd_lock:
-            self._commands.append(command)
+            self._frames.append(frame)
         if self._on_task_command is not None:
             self._on_task_command(self)
 
@@ -221,7 +233,7 @@ class Session:
         if self._closed:
             return
         try:
-            self.send_task_command({"command": "close_session", "task_id": None, "spec": None})
+            self.send_task_command(dict(CLOSE_SESSION_COMMAND))
         except SessionClosedException:
             pass
         self.close()
@@ -300,6 +312,22 @@ class Session:
                 )
         except SessionClosedException:
             pass
+
+
+CLOSE_SESSION_COMMAND: Command = {"command": "close_session", "task_id": None, "spec": None}
+CLOSE_SESSION = '{"command":"close_session","task_id":null,"spec":null}'
+"""The ``close_session`` command as sent: the last frame of every session."""
+
+
+def encode_command(command: Command) -> str:
+    """One command as JSON text (values JSON cannot hold are stringified, and logged)."""
+    try:
+        return codec.encode_str(command)
+    except TypeError as exc:
+        logger.warning(
+            "command %r has a value JSON cannot hold (%s): sent as text", command.get("command"), exc
+        )
+        return json.dumps(command, default=str)
 
 
 def _error_popup(tb: str) -> Command:
