@@ -35,6 +35,7 @@ import venv
 from pathlib import Path
 from typing import Any
 
+import psutil
 import websockets
 
 BENCH_DIR = Path(__file__).resolve().parent
@@ -199,6 +200,8 @@ async def bench(python: str, n: int, seconds: float, env: dict[str, str]) -> dic
         # its reconstruct task is still finishing, even after the browser acknowledged the end
         await asyncio.sleep(0.3)
 
+        server = psutil.Process(proc.pid)
+        cpu0 = sum(server.cpu_times()[:2])
         count, t0 = 0, time.perf_counter()
         while time.perf_counter() - t0 < seconds:
             await again.ws.send(
@@ -207,9 +210,15 @@ async def bench(python: str, n: int, seconds: float, env: dict[str, str]) -> dic
             await asyncio.wait_for(again.label_calls.get(), 10)
             count += 1
         rate = count / (time.perf_counter() - t0)
+        server_us = (sum(server.cpu_times()[:2]) - cpu0) / count * 1e6
         await again.ws.close()
         await reader
-        return {"create": info["create"], "reconstruct": rebuilt, "roundtrips_per_s": rate}
+        return {
+            "create": info["create"],
+            "reconstruct": rebuilt,
+            "roundtrips_per_s": rate,
+            "server_us_per_roundtrip": server_us,
+        }
     finally:
         proc.terminate()
         await proc.wait()
@@ -242,7 +251,7 @@ def main() -> int:
         results["contenders"][name] = r
         print(
             f"{name:26s} create {n}: {r['create'] * 1000:8.1f} ms   reconstruct: {r['reconstruct'] * 1000:8.1f} ms"
-            f"   callbacks: {r['roundtrips_per_s']:8.0f}/s",
+            f"   callbacks: {r['roundtrips_per_s']:8.0f}/s   server cpu {r['server_us_per_roundtrip']:6.1f} us/callback",
             flush=True,
         )
     if not args.smoke:

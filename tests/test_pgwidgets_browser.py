@@ -97,6 +97,44 @@ def test_click_type_and_reload(make_app: Callable[..., Application], page: Any) 
     assert len(app.sessions) == 1
 
 
+def test_pipelined_widgets_of_every_class_take_their_own_ids(
+    make_app: Callable[..., Application], page: Any
+) -> None:
+    """After the first widget of a class, creates are queued without a round trip each; the ids
+    reserved for the JS constructors' own objects must hold for every class, or the page
+    relocates ("displaces") objects and warns."""
+    from pgwidgets import defs
+
+    warnings: list[str] = []
+    page.on("console", lambda m: warnings.append(m.text) if m.type == "warning" else None)
+    not_alone = {"MDISubWindow", "Box", "AbstractScrollArea", "Page", "TextBufferRef"}  # need a parent
+    made: dict[str, list[Any]] = {}
+
+    def setup(session: Any) -> None:
+        W = session.get_widgets()
+        top = W.TopLevel(title="Every class")
+        box = W.VBox()
+        for cls in defs.WIDGETS:
+            if cls not in not_alone:
+                made[cls] = [getattr(W, cls)() for _ in range(3)]
+        labels = [W.Label(f"pipelined {i}") for i in range(40)]
+        for label in labels:
+            box.add_widget(label, 0)
+        top.set_widget(box)
+        top.show()
+
+    app = make_app()
+    app.on_connect(setup)
+    app.start()
+    page.goto(app.url)
+    page.get_by_text("pipelined 39", exact=True).wait_for()
+    widgets = [w for ws in made.values() for w in ws]
+    assert len(widgets) == 3 * (len(defs.WIDGETS) - len(not_alone))
+    assert all(w.alive for w in widgets)
+    assert len({w.wid for w in widgets}) == len(widgets)
+    assert not [w for w in warnings if "displaced" in w]
+
+
 def test_the_page_reconnects_after_a_dropped_connection(
     make_app: Callable[..., Application], page: Any
 ) -> None:

@@ -43,6 +43,7 @@ class FakeBrowser:
         self.batched_frames = 0
         self.batches = 0
         self.pending_binary: list[dict[str, Any]] = []
+        self.throwing: set[str] = set()  # constructor arguments that make the "JS" constructor throw
 
     async def connect(self, wait_session: bool = True) -> FakeBrowser:
         headers = {"Origin": self.origin} if self.origin else None
@@ -118,6 +119,8 @@ class FakeBrowser:
             err = self._check_refs(msg["args"], mid)
             if err:
                 return err
+            if msg["args"] and isinstance(msg["args"][0], str) and msg["args"][0] in self.throwing:
+                return {"type": "error", "id": mid, "error": f"bad argument: {msg['args'][0]}"}
             wid = msg["wid"]
             self.widgets[wid] = FakeWidget(msg["class"], msg["args"])
             self.next_id = max(self.next_id, wid + 1) + 1  # the constructor's internal Callback

@@ -221,6 +221,37 @@ async def test_browser_errors_become_exceptions(make_app: Any, browser_factory: 
         await label.set_text("y")
 
 
+async def test_widgets_of_a_known_class_are_created_without_waiting(
+    make_app: Any, browser_factory: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    app: Application = await make_app()
+    session: asyncio.Future[Session] = asyncio.get_running_loop().create_future()
+    app.on_connect(session.set_result)
+    b = await browser_factory(app)
+    s = await asyncio.wait_for(session, 5)
+    W = s.get_widgets()
+    first = await W.Label("first")  # the first Label waits: the reply says it took one JS id
+    assert first.wid is not None
+    labels = [await W.Label(f"label {i}") for i in range(50)]
+    # the next fifty were queued without a round trip each: they reach the browser together
+    assert [w.wid for w in labels] == [first.wid + 2 * (i + 1) for i in range(50)]
+    await b.wait_for(lambda: all(w.wid in b.widgets for w in labels), "the fifty labels")
+    assert b.batched_frames >= 1
+    assert [b.widgets[w.wid].args for w in labels] == [[f"label {i}"] for i in range(50)]
+    assert (await W.Label("after")).wid >= b.next_id  # clear of the browser's own objects
+
+    # a create the browser refuses arrives later: logged, never replayed, and calls on it fail
+    b.throwing.add("boom")
+    with caplog.at_level(logging.ERROR, logger="pgwidgets"):
+        bad = await W.Label("boom")
+        await b.wait_for(lambda: any(m.get("args") == ["boom"] for m in b.log), "the refused create")
+        await asyncio.sleep(0.05)  # its error reply
+    assert "could not create" in caplog.text and "bad argument: boom" in caplog.text
+    assert bad not in list(s.walk_widget_tree())
+    with pytest.raises(BrowserError, match=r"could not create .*bad argument: boom"):
+        await bad.set_text("x")
+
+
 @pytest.mark.parametrize(
     ("frame", "reason"),
     [
@@ -499,6 +530,7 @@ async def test_batch_sends_one_message(make_app: Any, browser_factory: Any) -> N
     assert [b.last_call(label.wid, "set_text") for label in labels] == [["batched"]] * 3
     assert [c.parent for c in labels] == [box] * 3
     doomed = await W.Label("x")
+    await b.wait_for(lambda: doomed.wid in b.widgets, "the label")  # created without a round trip
     del b.widgets[doomed.wid]
     with pytest.raises(BrowserError, match="1 of 2 batched calls failed"):
         async with box.batch():
@@ -577,7 +609,7 @@ async def test_a_build_cut_short_by_a_leaving_browser_starts_over(
         runs.append("start")
         W = session.get_widgets()
         await W.Label("first")
-        await W.Label("second")
+        await W.Button("second")  # the first of its class: it waits for the browser's reply
         runs.append("done")
 
     async with websockets.connect(app.ws_url) as ws:  # answers the first create, then leaves
@@ -586,13 +618,13 @@ async def test_a_build_cut_short_by_a_leaving_browser_starts_over(
         info = json.loads(await ws.recv())
         create = json.loads(await ws.recv())
         await ws.send(json.dumps({"type": "result", "id": create["id"], "wid": create["wid"], "next_wid": 3}))
-        assert json.loads(await ws.recv())["class"] == "Label"
+        assert json.loads(await ws.recv())["class"] == "Button"
     for _ in range(200):
         if app.sessions[info["session_id"]]._build_state == "interrupted":
             break
         await asyncio.sleep(0.01)
     b = await browser_factory(app, session_id=info["session_id"], token=info["token"])
-    await b.wait_for(lambda: len(b.find("Label")) == 2, "a complete build")
+    await b.wait_for(lambda: len(b.find("Label")) == len(b.find("Button")) == 1, "a complete build")
     for _ in range(200):
         if runs[-1] == "done":
             break

@@ -226,6 +226,8 @@ class Application:
         self._slots = _Slots(max_sessions)
         self._tasks: set[asyncio.Task[Any]] = set()
         self._conns: set[Connection] = set()  # every open browser socket, admitted or held
+        self._internal_ids: dict[str, int] = {}
+        """JS class -> ids its constructor takes for internal objects (learnt from replies)."""
         self._stopped: asyncio.Event | None = None
         self._started = False
         self._fonts: dict[

@@ -44,7 +44,7 @@ class Connection:
         self.websocket = websocket
         self.protocol = BrowserProtocol()
         self.session: Session | None = None
-        self.pending: dict[int, tuple[asyncio.Future[Any], str]] = {}
+        self.pending: dict[int, tuple[asyncio.Future[Any], str, bool]] = {}
         self.closed = asyncio.Event()
         self.finished = asyncio.Event()  # the socket is closed and the connection cleaned up
         self.reader: asyncio.Task[None] | None = None
@@ -113,12 +113,13 @@ class Connection:
                 self._flush_pending = True
                 asyncio.get_running_loop().call_soon(self._flush_soon)
 
-    def expect(self, mid: int, what: str) -> asyncio.Future[Any]:
+    def expect(self, mid: int, what: str, whole: bool = False) -> asyncio.Future[Any]:
+        """The future of the reply to request ``mid``: its value, or the whole :class:`Reply`."""
         fut: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         if self.closed.is_set():
             fut.set_exception(BrowserDisconnected(f"the browser disconnected before answering {what}"))
             return fut
-        self.pending[mid] = (fut, what)
+        self.pending[mid] = (fut, what, whole)
         self.protocol.expect(mid)
         return fut
 
@@ -129,7 +130,7 @@ class Connection:
         self.closed.set()
         self.protocol.close()
         pending, self.pending = self.pending, {}
-        for fut, what in pending.values():
+        for fut, what, _ in pending.values():
             if not fut.done():
                 fut.set_exception(BrowserDisconnected(f"the browser disconnected before answering {what}"))
 
@@ -160,11 +161,11 @@ class Connection:
         entry = self.pending.pop(reply.id, None)
         if entry is None:
             return
-        fut, _what = entry
+        fut, _what, whole = entry
         if fut.done():
             return
         if reply.ok:
-            fut.set_result(reply.value)
+            fut.set_result(reply if whole else reply.value)
         else:
             fut.set_exception(BrowserError(reply.error or "unknown browser error"))
 
@@ -350,9 +351,14 @@ class Session:
         return mid
 
     async def _request(
-        self, build: Callable[[int], dict[str, Any]], timeout: float | None = None, batchable: bool = False
+        self,
+        build: Callable[[int], dict[str, Any]],
+        timeout: float | None = None,
+        batchable: bool = False,
+        whole: bool = False,
     ) -> Any:
-        """Send a message to every browser; await the first browser's reply (None without one)."""
+        """Send a message to every browser; await the first browser's reply (None without one):
+        its value, or with ``whole`` the :class:`Reply` itself."""
         if self._closed:
             raise RuntimeError(f"session {self._id!r} is closed")
         conns = self._connections
@@ -371,7 +377,8 @@ class Session:
         msg = build(mid)
         frame = P.encode(msg)
         primary = conns[0]
-        fut = primary.expect(mid, f"{msg['type']} {msg.get('method') or msg.get('class') or ''}".strip())
+        what = f"{msg['type']} {msg.get('method') or msg.get('class') or ''}".strip()
+        fut = primary.expect(mid, what, whole)
         for conn in conns:
             conn.enqueue(frame)
         if not primary._writing:
@@ -384,6 +391,51 @@ class Session:
             finally:
                 handle.cancel()
         return await fut
+
+    async def _create(self, widget: Widget) -> None:
+        """Create ``widget`` in the browsers.
+
+        The first widget of each class waits for the browser's reply, which says how many ids
+        the JS constructor took for objects of its own (``next_wid``). Later widgets of that
+        class are pipelined: the ids are reserved, the ``create`` is queued, and ``await``
+        returns at once (a socket keeps the order, so later calls find the widget). A create
+        the browser refuses is logged and the widget marked dead; calls on it then fail with
+        :class:`BrowserError`.
+        """
+        wid, cls = widget._wid, widget._js_class
+        assert wid is not None
+
+        def build(mid: int) -> dict[str, Any]:
+            return P.create(mid, wid, cls, widget._ctor_args)
+
+        internal = self._app._internal_ids.get(cls)
+        conns = [c for c in self._connections if not c.closed.is_set()]
+        if internal is None or self._batch_depth or not conns:
+            reply = await self._request(build, whole=True)
+            if isinstance(reply, Reply) and reply.next_wid is not None:
+                self._app._internal_ids.setdefault(cls, max(0, min(reply.next_wid - wid - 1, 64)))
+            return
+        if self._closed:
+            raise RuntimeError(f"session {self._id!r} is closed")
+        self._next_wid += internal  # the ids the constructor will take for itself
+        mid = self._new_mid()
+        frame = P.encode(build(mid))
+        fut = conns[0].expect(mid, f"create {cls}", whole=True)
+        fut.add_done_callback(lambda f: self._created(widget, f))
+        for conn in conns:
+            conn.enqueue(frame)
+
+    def _created(self, widget: Widget, fut: asyncio.Future[Any]) -> None:
+        """The browser's answer to a pipelined create."""
+        if fut.cancelled():
+            return
+        exc = fut.exception()
+        if exc is None or isinstance(exc, BrowserDisconnected):
+            return
+        logger.error("session %r: the browser could not create %r: %s", self._id, widget, exc)
+        widget._alive = False  # never replayed; calls on it raise BrowserError
+        widget._refused = str(exc)
+        self._unregister(widget)
 
     @contextlib.asynccontextmanager
     async def batch(self) -> AsyncIterator[Session]:

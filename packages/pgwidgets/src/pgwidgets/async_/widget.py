@@ -21,7 +21,6 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from .. import defs
 from ..classify import RESETS_CONTENT, TEXT_RESETS, Kind, MethodSpec, classify
 from ..protocol import call as call_msg
-from ..protocol import create as create_msg
 
 if TYPE_CHECKING:
     from .application import Application, Session
@@ -188,6 +187,7 @@ class Widget:
         self._session = session
         self._wid: int | None = None
         self._alive = False
+        self._refused: str | None = None  # why the browser refused a pipelined create
         self._ctor_args = js_args
         self._extra_kwargs = extra
         self._ctor_state: dict[str, Any] = dict(DEFAULTS.get(self._js_class, {}))
@@ -226,9 +226,8 @@ class Widget:
         self._alive = True
         session._register(self)
         if not self._local_only:
-            wid = self._wid
             try:
-                await session._request(lambda mid: create_msg(mid, wid, self._js_class, self._ctor_args))
+                await session._create(self)
             except BrowserError:
                 self._alive = False  # the browser refused it: never replay it
                 session._unregister(self)
@@ -314,6 +313,8 @@ class Widget:
 
     def _check(self) -> None:
         if not self._alive:
+            if self._refused is not None:
+                raise BrowserError(f"the browser could not create {self!r}: {self._refused}")
             raise WidgetDestroyed(
                 f"{self!r} was destroyed" if self._wid is not None else f"{self!r} was not created: use await"
             )
