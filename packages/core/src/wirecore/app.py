@@ -19,7 +19,7 @@ from ._transport import AsgiTransport, RsgiTransport, Transport
 from .codec import encode
 from .exceptions import ClientDisconnected, HTTPError, WebSocketDisconnect
 from .fanout import has_remote_hubs, start_remote_hubs
-from .requests import Request
+from .requests import FROM_SCOPE, Request
 from .responses import JSONResponse, RedirectResponse, Response, to_response
 from .routing import WEBSOCKET, Handler, Match, Route, Router, SlashPolicy, run_sync
 from .security import RequestGuard
@@ -346,7 +346,8 @@ class App:
                 target = RsgiWebSocket(self, scope, proto, {}) if ws else RsgiTransport(proto)
                 await self._refuse(reason, scope.path, target)
                 return
-        if scope.proto == "http":
+        kind = scope.proto
+        if kind == "http":
             transport = RsgiTransport(proto)
             request = Request(
                 self,
@@ -356,7 +357,7 @@ class App:
                 headers,
                 transport,
                 scheme=scope.scheme,
-                client=scope.client,
+                client=FROM_SCOPE,
                 scope=scope,
             )
             if self.middleware:
@@ -384,7 +385,7 @@ class App:
             except Exception as exc:
                 response = self.error_response(exc, request)
             await self._send_response(response, request, transport)
-        elif scope.proto == "ws":
+        elif kind == "ws":
             match = self.router.lookup(WEBSOCKET, scope.path)
             await self._run_websocket(RsgiWebSocket(self, scope, proto, match.params if match else {}))
 

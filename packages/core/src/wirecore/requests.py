@@ -20,6 +20,9 @@ __all__ = ["Request"]
 T = TypeVar("T")
 
 _NO_PARAMS: dict[str, str] = {}
+FROM_SCOPE: Any = object()
+"""``client=FROM_SCOPE``: read the peer from the RSGI scope on first use (granian builds the
+string on each access, and most handlers never look)."""
 
 
 class Request:
@@ -87,6 +90,8 @@ class Request:
     def client(self) -> tuple[str, int] | None:
         """The peer's ``(host, port)``, when the server reports it."""
         c = self._client
+        if c is FROM_SCOPE:
+            c = self._client = self._scope.client
         if isinstance(c, str):
             from .websockets import _split_addr
 
