@@ -183,6 +183,15 @@ async def test_max_sessions_holds_new_browsers_and_reconnects(make_app: Any, bro
     assert a_again.session_id == a.session_id
 
 
+async def connected(make_app: Any, browser_factory: Any) -> tuple[Application, FakeBrowser, Session]:
+    """An app, a browser on it, and the session that browser got."""
+    app: Application = await make_app()
+    ready: asyncio.Future[Session] = asyncio.get_running_loop().create_future()
+    app.on_connect(ready.set_result)
+    b = await browser_factory(app)
+    return app, b, await asyncio.wait_for(ready, 5)
+
+
 async def test_pending_calls_fail_when_the_browser_leaves(make_app: Any) -> None:
     app: Application = await make_app()
     outcome: asyncio.Future[BaseException | None] = asyncio.get_running_loop().create_future()
@@ -207,11 +216,7 @@ async def test_pending_calls_fail_when_the_browser_leaves(make_app: Any) -> None
 
 
 async def test_browser_errors_become_exceptions(make_app: Any, browser_factory: Any) -> None:
-    app: Application = await make_app()
-    session: asyncio.Future[Session] = asyncio.get_running_loop().create_future()
-    app.on_connect(session.set_result)
-    b = await browser_factory(app)
-    s = await asyncio.wait_for(session, 5)
+    _app, b, s = await connected(make_app, browser_factory)
     with pytest.raises(BrowserError, match="Unknown widget class: MDISubWindow"):
         await s.get_widgets().MDISubWindow()
     assert list(s.walk_widget_tree()) == []  # what the browser refused is not replayed later
@@ -224,11 +229,7 @@ async def test_browser_errors_become_exceptions(make_app: Any, browser_factory: 
 async def test_widgets_of_a_known_class_are_created_without_waiting(
     make_app: Any, browser_factory: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
-    app: Application = await make_app()
-    session: asyncio.Future[Session] = asyncio.get_running_loop().create_future()
-    app.on_connect(session.set_result)
-    b = await browser_factory(app)
-    s = await asyncio.wait_for(session, 5)
+    _app, b, s = await connected(make_app, browser_factory)
     W = s.get_widgets()
     first = await W.Label("first")  # the first Label waits: the reply says it took one JS id
     assert first.wid is not None
@@ -513,11 +514,7 @@ async def test_a_busy_port_is_reported(make_app: Any) -> None:
 
 
 async def test_batch_sends_one_message(make_app: Any, browser_factory: Any) -> None:
-    app: Application = await make_app()
-    ready: asyncio.Future[Session] = asyncio.get_running_loop().create_future()
-    app.on_connect(ready.set_result)
-    b = await browser_factory(app)
-    session = await asyncio.wait_for(ready, 5)
+    _app, b, session = await connected(make_app, browser_factory)
     W = session.get_widgets()
     box = await W.VBox()
     labels = [await W.Label(str(i)) for i in range(3)]
