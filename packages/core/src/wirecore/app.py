@@ -19,7 +19,7 @@ from ._transport import AsgiTransport, RsgiTransport, Transport
 from .codec import encode
 from .exceptions import ClientDisconnected, HTTPError, WebSocketDisconnect
 from .fanout import has_remote_hubs, start_remote_hubs
-from .requests import FROM_SCOPE, Request
+from .requests import Request, rsgi_request
 from .responses import JSONResponse, RedirectResponse, Response, to_response
 from .routing import WEBSOCKET, Handler, Match, Route, Router, SlashPolicy, run_sync
 from .security import RequestGuard
@@ -337,34 +337,25 @@ class App:
             except Exception:
                 proto.response_str(503, [("content-type", "text/plain")], "startup failed")
                 return
-        headers = scope.headers  # granian makes a new object on each access: read it once
+        # granian builds each scope attribute anew on every access: read each once
+        headers = scope.headers
+        kind = scope.proto
+        method = scope.method if kind == "http" else "WEBSOCKET"
         guard = self.guard
         if guard is not None:
-            reason = guard.check_rsgi(scope, headers)
+            reason = guard.check_rsgi(scope, headers, method)
             if reason is not None:
-                ws = scope.proto == "ws"
+                ws = kind == "ws"
                 target = RsgiWebSocket(self, scope, proto, {}) if ws else RsgiTransport(proto)
                 await self._refuse(reason, scope.path, target)
                 return
-        kind = scope.proto
         if kind == "http":
             transport = RsgiTransport(proto)
-            request = Request(
-                self,
-                scope.method,
-                scope.path,
-                scope.query_string,
-                headers,
-                transport,
-                scheme=scope.scheme,
-                client=FROM_SCOPE,
-                scope=scope,
-            )
+            request = rsgi_request(self, scope, method, headers, transport)
             if self.middleware:
                 await self._run_http(request, transport)
                 return
             # The fast path, for the common case: routed, no middleware, a dict or list result.
-            method = request.method
             try:
                 found = self.router.resolve(method, request.path)
                 if found is not None:

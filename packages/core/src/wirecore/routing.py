@@ -326,11 +326,13 @@ class Router:
         parameter is its last segment is an ``rfind``, a slice and a dict hit.
         """
         static = self._static if self._static is not None else self._compiled()
-        key = self._key_of(path)
+        # The tables are keyed by folded paths, so a path that hits them needs no folding; one
+        # that misses (unfolded slashes, a 404) is left to lookup(), which folds it.
+        key = path
         catch_all = self._catch_all
         if catch_all is not None:
             route = catch_all.get(method)
-            return (route, route.params_for(self._parts(key))) if route is not None else None
+            return (route, route.params_for(self._parts(self._key_of(path)))) if route is not None else None
         table = static.get(key)
         if table is not None:
             found = table.get(method)

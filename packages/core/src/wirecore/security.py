@@ -147,19 +147,18 @@ class RequestGuard:
         method = scope.get("method", "GET") if scope["type"] == "http" else "WEBSOCKET"
         return self.refusal(method, host, origin)
 
-    def check_rsgi(self, scope: Any, headers: Any = None) -> str | None:
-        """:meth:`refusal` for an RSGI ``http`` or ``ws`` scope (``headers``: its
-        ``scope.headers``, if already read: granian builds a new object on each access); the
-        usual request (a safe method, a Host already seen) passes on one set lookup."""
+    def check_rsgi(self, scope: Any, headers: Any = None, method: str | None = None) -> str | None:
+        """:meth:`refusal` for an RSGI ``http`` or ``ws`` scope. ``headers`` and ``method``
+        (``"WEBSOCKET"`` for a ``ws`` scope), when the caller has read them already: granian
+        builds each on every access. The usual request (a safe method, a Host already seen)
+        passes on one set lookup."""
         if headers is None:
             headers = scope.headers
+        if method is None:
+            method = "WEBSOCKET" if scope.proto == "ws" else scope.method
         host = headers.get("host")
-        if scope.proto == "ws":
-            method = "WEBSOCKET"
-        else:
-            method = scope.method
-            if host in self.seen and method in SAFE_METHODS:
-                return None
+        if host in self.seen and method in SAFE_METHODS:
+            return None
         return self.refusal(method, host or scope.authority, headers.get("origin"))
 
     def __repr__(self) -> str:
