@@ -34,6 +34,7 @@ from wesktop import (
     create_app,
 )
 from wesktop.asgi import WesktopApp, remove_ws_route
+import wirecore
 from wirecore import App, LifespanError, Server
 from wirecore.server import Interface
 
@@ -460,6 +461,53 @@ def test_the_body_is_read_for_every_method(serve: Callable[..., Server]) -> None
             r = c.request(method, "/api/body", content=b"payload")
             assert r.json() == {"method": method, "body": "payload"}, method
         assert c.get("/api/body").json() == {"method": "GET", "body": None}
+
+
+def test_wire_is_the_same_request_with_wirecores_api(serve: Callable[..., Server]) -> None:
+    router = Router()
+
+    @router.post("/wire")
+    async def wire(req: Request) -> dict[str, Any]:
+        req.state["seen"] = True
+        plain = req.wire
+        return {
+            "subclass": isinstance(req, wirecore.Request),
+            "plain": type(plain) is wirecore.Request,
+            "body": (await plain.body()).decode(),
+            "json": await plain.json(),
+            "state": plain.state.get("seen"),
+            "cached": req.wire is plain,
+        }
+
+    server = serve(create_app(router))
+    r = httpx.post(server.url + "/wire", json={"a": 1})
+    assert r.json() == {
+        "subclass": True,
+        "plain": True,
+        "body": '{"a":1}',
+        "json": {"a": 1},
+        "state": True,
+        "cached": True,
+    }
+
+
+def test_wesktop_routes_keep_their_request_in_a_plain_wirecore_app(serve: Callable[..., Server]) -> None:
+    # the route, not the app, says what its handler takes: included into a wirecore router and
+    # run behind wirecore middleware, wesktop handlers still get the body read and JSON results
+    inner = full_router()
+    outer = wirecore.Router()
+    outer.include(inner, prefix="/v1")
+    seen: list[str] = []
+
+    async def mw(request: wirecore.Request, call_next: Any) -> Any:
+        seen.append(type(request).__name__)
+        return await call_next(request)
+
+    server = serve(App(outer, middleware=[mw]))
+    with httpx.Client(base_url=server.url) as c:
+        assert c.put("/v1/api/body", content=b"payload").json() == {"method": "PUT", "body": "payload"}
+        assert c.get("/v1/api/body").json() == {"method": "GET", "body": None}
+    assert seen == ["Request", "Request"]  # middleware saw wirecore's own request
 
 
 def test_stream_response_status_and_generator_close(serve: Callable[..., Server]) -> None:

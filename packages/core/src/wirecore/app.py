@@ -19,7 +19,7 @@ from ._transport import AsgiTransport, RsgiTransport, Transport
 from .codec import encode
 from .exceptions import ClientDisconnected, HTTPError, WebSocketDisconnect
 from .fanout import has_remote_hubs, start_remote_hubs
-from .requests import Request, rsgi_request
+from .requests import Request, asgi_request, read_body, rebase, rsgi_request
 from .responses import JSONResponse, RedirectResponse, Response, to_response
 from .routing import WEBSOCKET, Handler, Match, Route, Router, SlashPolicy, run_sync
 from .security import RequestGuard
@@ -190,11 +190,17 @@ class App:
     # dispatch (shared) ------------------------------------------------------------------
 
     async def _call_handler(self, route: Route, request: Request) -> Response:
+        cls = route.request_class
+        if type(request) is not cls:  # middleware saw a plain Request; the handler takes cls
+            request = rebase(request, cls)
+        pre = cls.preread_body
+        if pre is not None and (request.method in pre or request.has_body):
+            await read_body(request)
         if route.is_async:
             result = await route.handler(request)
         else:
             result = await run_sync(asyncio.get_running_loop(), route.handler, request)
-        return result if isinstance(result, Response) else to_response(result)
+        return result if isinstance(result, Response) else route.convert(result)
 
     async def _endpoint(self, request: Request) -> Response:
         """Route ``request`` and run its handler (the innermost step of the middleware chain)."""
@@ -351,15 +357,23 @@ class App:
                 return
         if kind == "http":
             transport = RsgiTransport(proto)
-            request = rsgi_request(self, scope, method, headers, transport)
+            path = scope.path
             if self.middleware:
-                await self._run_http(request, transport)
+                await self._run_http(rsgi_request(Request, self, scope, method, path, headers, transport), transport)
                 return
             # The fast path, for the common case: routed, no middleware, a dict or list result.
+            # Routing comes first: the route says which class of request its handler takes.
+            found = self.router.resolve(method, path)
+            cls = found[0].request_class if found is not None else Request
+            request = rsgi_request(cls, self, scope, method, path, headers, transport)
             try:
-                found = self.router.resolve(method, request.path)
                 if found is not None:
                     route, request.path_params = found
+                    pre = cls.preread_body
+                    if pre is not None and (
+                        method in pre or "content-length" in headers or "transfer-encoding" in headers
+                    ):
+                        await read_body(request)
                     if route.is_async:
                         result = await route.handler(request)
                     else:
@@ -370,9 +384,9 @@ class App:
                         transport.sent = True
                         proto.response_bytes(200, _JSON_HEADERS, body)
                         return
-                    response = result if isinstance(result, Response) else to_response(result)
+                    response = result if isinstance(result, Response) else route.convert(result)
                 else:
-                    response = await self._unrouted(request, self.router.lookup(method, request.path))
+                    response = await self._unrouted(request, self.router.lookup(method, path))
             except Exception as exc:
                 response = self.error_response(exc, request)
             await self._send_response(response, request, transport)
@@ -395,26 +409,22 @@ class App:
         if kind == "http":
             transport = AsgiTransport(receive, send)
             method = scope["method"]
-            request = Request(
-                self,
-                method,
-                scope["path"],
-                scope.get("query_string", b"").decode("latin-1"),
-                scope.get("headers", []),
-                transport,
-                scheme=scope.get("scheme", "http"),
-                client=tuple(scope["client"]) if scope.get("client") else None,
-                scope=scope,
-            )
             if not self.middleware and method != "HEAD":
-                # The fast path: a routed async handler returning a dict or list.
-                found = self.router.resolve(method, request.path)
+                # The fast path: a routed async handler returning a dict or list. Routing comes
+                # first: the route says which class of request its handler takes.
+                found = self.router.resolve(method, scope["path"])
                 if found is not None and found[0].is_async:
-                    route, request.path_params = found
+                    route, params = found
+                    cls = route.request_class
+                    request = asgi_request(cls, self, scope, method, transport)
+                    request.path_params = params
                     try:
+                        pre = cls.preread_body
+                        if pre is not None and (method in pre or request.has_body):
+                            await read_body(request)
                         result = await route.handler(request)
                     except Exception as exc:
-                        await self.error_response(exc, request).send(transport)
+                        await self._send_response(self.error_response(exc, request), request, transport)
                         return
                     kind = type(result)
                     if kind is dict or kind is list:
@@ -429,9 +439,13 @@ class App:
                         )
                         await send({"type": "http.response.body", "body": body})
                         return
-                    response = result if isinstance(result, Response) else to_response(result)
+                    try:
+                        response = result if isinstance(result, Response) else route.convert(result)
+                    except Exception as exc:
+                        response = self.error_response(exc, request)
                     await self._send_response(response, request, transport)
                     return
+            request = asgi_request(Request, self, scope, method, transport)
             await self._run_http(request, transport)
         elif kind == "websocket":
             await self._run_websocket(AsgiWebSocket(self, scope, receive, send, {}))

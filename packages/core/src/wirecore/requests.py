@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from http.cookies import SimpleCookie
-from typing import TYPE_CHECKING, Any, TypeVar, overload
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, overload
 from urllib.parse import unquote
 
 from . import codec
@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 __all__ = ["Request"]
 
 T = TypeVar("T")
+R = TypeVar("R", bound="Request")
 
 _NO_PARAMS: dict[str, str] = {}
 FROM_SCOPE: Any = object()
@@ -31,6 +32,11 @@ class Request:
     The body is read on first ``await request.body()`` (or ``json()``), at most
     ``app.max_body_size`` bytes; past that :class:`~wirecore.BodyTooLarge` (413) is raised.
     """
+
+    preread_body: ClassVar[frozenset[str] | None] = None
+    """For a subclass whose handlers take the body as read (not awaited): the methods whose
+    body is read before the handler runs (other methods' bodies only when one is declared).
+    ``None``, the default: the handler reads it with ``await request.body()``."""
 
     __slots__ = (
         "_body",
@@ -200,7 +206,7 @@ class Request:
 
         Malformed JSON answers 400; well-formed JSON that does not fit ``type`` answers 422.
         """
-        raw = await self.body()
+        raw = await read_body(self)
         try:
             return codec.decode(raw, type) if type is not None else codec.decode(raw)
         except codec.ValidationError as exc:
@@ -210,7 +216,7 @@ class Request:
 
     async def form(self) -> QueryParams:
         """An ``application/x-www-form-urlencoded`` body as parameters."""
-        raw = await self.body()
+        raw = await read_body(self)
         return QueryParams(raw.decode("utf-8", "replace"))
 
     def wait_disconnect(self) -> Any:
@@ -223,18 +229,24 @@ class Request:
 
 _new = object.__new__
 
+read_body = Request.body
+"""``await read_body(request)``: the body, read (once) for any :class:`Request`, also one of a
+subclass whose ``body`` is the bytes already read."""
 
-def rsgi_request(app: App, scope: Any, method: str, headers: Any, transport: Transport) -> Request:
-    """The :class:`Request` for an RSGI ``http`` scope (its ``method`` and ``headers`` already
-    read).
+
+def rsgi_request(
+    cls: type[R], app: App, scope: Any, method: str, path: str, headers: Any, transport: Transport
+) -> R:
+    """A ``cls`` (:class:`Request` or a subclass) for an RSGI ``http`` scope whose ``method``,
+    ``path`` and ``headers`` were already read.
 
     The same fields ``Request(...)`` sets, stored without a keyword-argument call: this runs
     for every request, and the call alone cost about as much as the routing.
     """
-    request: Request = _new(Request)
+    request = _new(cls)
     request.app = app
     request.method = method
-    request.path = scope.path
+    request.path = path
     request.query_string = scope.query_string
     request.path_params = _NO_PARAMS
     request.scheme = scope.scheme
@@ -243,3 +255,37 @@ def rsgi_request(app: App, scope: Any, method: str, headers: Any, transport: Tra
     request._transport = transport
     request._scope = scope
     return request
+
+
+def fill_asgi(request: Request, app: Any, scope: dict[str, Any], method: str, transport: Any) -> None:
+    """Set ``request``'s fields from an ASGI ``http`` scope (``method``: its method)."""
+    request.app = app
+    request.method = method
+    request.path = scope["path"]
+    request.query_string = scope.get("query_string", b"").decode("latin-1")
+    request.path_params = _NO_PARAMS
+    request.scheme = scope.get("scheme", "http")
+    client = scope.get("client")
+    request._client = tuple(client) if client else None
+    request._raw_headers = scope.get("headers", [])
+    request._transport = transport
+    request._scope = scope
+
+
+def asgi_request(cls: type[R], app: App, scope: dict[str, Any], method: str, transport: Transport) -> R:
+    """A ``cls`` (:class:`Request` or a subclass) for an ASGI ``http`` scope."""
+    request = _new(cls)
+    fill_asgi(request, app, scope, method, transport)
+    return request
+
+
+def rebase(request: Request, cls: type[R]) -> R:
+    """``request`` as a ``cls``: a new object with the same fields (state, read body and
+    all), for a handler that takes another kind of request than the one middleware saw."""
+    new = _new(cls)
+    for name in Request.__slots__:
+        try:
+            setattr(new, name, getattr(request, name))
+        except AttributeError:  # a lazy field not filled yet
+            pass
+    return new

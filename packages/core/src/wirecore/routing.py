@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from ._threads import run_in_thread
+from .requests import Request
+from .responses import Response, to_response
 
 __all__ = ["Match", "Route", "Router", "SlashPolicy", "is_async"]
 
@@ -50,6 +52,11 @@ class Route:
     rest: bool = False
     """Whether the last parameter is ``{name:path}``, capturing the rest of the path."""
     param_slots: tuple[tuple[int, str], ...] = ()
+    request_class: type[Request] = Request
+    """What the handler takes: :class:`~wirecore.Request` or a subclass (a facade's)."""
+    convert: Callable[[Any], Response] = to_response
+    """Turns the handler's return value, when not a ``dict``, ``list`` or response, into a
+    response."""
 
     def __post_init__(self) -> None:
         self.param_slots = tuple((i, n) for i, n in enumerate(self.param_names) if n is not None)
@@ -205,7 +212,8 @@ class Router:
     def include(self, other: Router, prefix: str = "") -> None:
         """Copy ``other``'s routes into this router, under ``prefix``."""
         for r in other.routes:
-            self.add_route(r.method, prefix.rstrip("/") + r.path, r.handler, name=r.name)
+            route = self.add_route(r.method, prefix.rstrip("/") + r.path, r.handler, name=r.name)
+            route.request_class, route.convert = r.request_class, r.convert  # what the handler expects
 
     # compilation --------------------------------------------------------------------
 

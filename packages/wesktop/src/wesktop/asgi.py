@@ -33,8 +33,9 @@ from wirecore import (
 from wirecore import Request as WireRequest
 from wirecore import Router as WireRouter
 from wirecore import StreamResponse as WireStreamResponse
-from wirecore.datastructures import Headers, QueryParams, convert
-from wirecore.routing import WEBSOCKET, Match, Route, is_async, run_sync
+from wirecore.datastructures import convert
+from wirecore.requests import fill_asgi, rebase
+from wirecore.routing import WEBSOCKET, Match, Route, is_async
 from wirecore.staticfiles import StaticFiles, spa_fallback_handler
 
 from ._bridge import AsgiWebSocketHandler, asgi_scope, asgi_websocket_endpoint
@@ -66,7 +67,7 @@ ASGIApp = Callable[[dict[str, Any], Any, Any], Any]
 
 MiB = 1024 * 1024
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
-_ORIGINAL = "_wesktop_handler"  # the user's function, kept on the endpoint that wraps it
+_ORIGINAL = "_wesktop_handler"  # the user's function, kept on the WebSocket endpoint that wraps it
 
 
 # responses ------------------------------------------------------------------------------------
@@ -102,51 +103,65 @@ class _Malformed:
         self.detail = detail
 
 
-class Request:
-    """One HTTP request, as a wesktop handler sees it.
+class Request(WireRequest):
+    """One HTTP request, as a wesktop handler sees it: a :class:`wirecore.Request` whose body is
+    already read (``body`` is bytes, not a coroutine) and whose ``json`` is a property.
 
-    ``Request(scope, path_params=None, body=None)`` builds one from an ASGI scope dict (handy in
-    unit tests); the app wraps each routed wirecore request in one, with the body already read.
+    wirecore builds this class itself for wesktop's routes (the route says which class its
+    handler takes), so a request costs one object, not a wirecore request wrapped in a wesktop
+    one. ``Request(scope, path_params=None, body=None)`` builds one from an ASGI scope dict
+    (handy in unit tests).
     """
 
-    __slots__ = ("_json", "_request", "_scope", "body", "path_params")
+    preread_body = _BODY_METHODS
+    """The body is read before the handler runs: always for POST, PUT and PATCH, for other
+    methods when the request declares one (``Content-Length`` or ``Transfer-Encoding``), capped
+    by the app's ``max_body_size`` (413)."""
+
+    __slots__ = ("_asgi", "_json", "_wire")
 
     _json: Any  # set on first access of ``json``
-    body: bytes | None
-    """The raw body, read before the handler runs for every method; ``None`` when the request
-    carried none (a GET without ``Content-Length``)."""
-    path_params: dict[str, str]
-    """``{param}`` captures of the matched route."""
+    _wire: WireRequest  # made on first access of ``wire``
+    _asgi: dict[str, Any]  # the ASGI scope dict, once built (RSGI)
 
     def __init__(
         self, scope: dict[str, Any], path_params: dict[str, str] | None = None, body: bytes | None = None
     ) -> None:
-        self._scope: dict[str, Any] | None = scope
-        self._request = WireRequest(
-            None,  # type: ignore[arg-type]  # no app: a hand-made request has no body to read
-            scope.get("method", "GET"),
-            scope.get("path", "/"),
-            scope.get("query_string", b"").decode("latin-1"),
-            scope.get("headers", []),
-            None,  # type: ignore[arg-type]
-            scheme=scope.get("scheme", "http"),
-            client=tuple(scope["client"]) if scope.get("client") else None,
-            scope=scope,
-        )
+        # no app and no transport: a hand-made request has no body to read but ``body``
+        fill_asgi(self, None, scope, scope.get("method", "GET"), None)
         self.path_params = path_params if path_params is not None else {}
-        self.body = body
+        if body is not None:
+            self._body = body
 
     # wesktop's documented members ---------------------------------------------------------------
+
+    @property  # type: ignore[override]  # wesktop's body is the bytes, read before the handler
+    def body(self) -> bytes | None:
+        """The raw body, read before the handler runs; ``None`` when the request carried none
+        (a GET without ``Content-Length``)."""
+        try:
+            return self._body
+        except AttributeError:
+            return None
+
+    @body.setter
+    def body(self, value: bytes | None) -> None:
+        if value is not None:
+            self._body = value
+        elif hasattr(self, "_body"):
+            del self._body
 
     @property
     def scope(self) -> dict[str, Any]:
         """The ASGI scope dict. Under RSGI an equivalent dict is built on first access."""
-        scope = self._scope
-        if scope is None:
-            raw = self._request.scope
-            scope = raw if isinstance(raw, dict) else asgi_scope(raw, "http")
-            self._scope = scope
-        return scope
+        raw = self._scope
+        if isinstance(raw, dict):
+            return raw
+        try:
+            return self._asgi
+        except AttributeError:
+            self._asgi = asgi_scope(raw, "http")
+            return self._asgi
 
     @property
     def body_size(self) -> int:
@@ -154,7 +169,7 @@ class Request:
         body = self.body
         return len(body) if body is not None else 0
 
-    @property
+    @property  # wesktop's json: a property of the body already read
     def json(self) -> Any:
         """The body decoded as JSON (msgspec), decoded on first access and cached.
 
@@ -178,14 +193,16 @@ class Request:
             raise HTTPError(400, value.detail)
         return value
 
-    def query(self, name: str, default: Any = None, type_: Callable[[str], Any] = str) -> Any:
+    def query(  # wesktop's: blank is missing, the first value wins
+        self, name: str, default: Any = None, type_: Callable[[str], Any] = str
+    ) -> Any:
         """The first value of query parameter ``name`` converted by ``type_``.
 
         Missing or blank (``?x=``) gives ``default``. ``bool`` reads ``false``/``0``/``no``/``off``
         as False and ``true``/``1``/``yes``/``on`` as True. A value that does not convert
         answers 400 (raises :class:`~wirecore.HTTPError`).
         """
-        values = self._request.query_params.getlist(name)
+        values = self.query_params.getlist(name)
         if not values or not values[0]:
             return default
         try:
@@ -196,89 +213,28 @@ class Request:
 
     def header(self, name: str, default: str | None = None) -> str | None:
         """The first value of header ``name`` (case-insensitive), or ``default``."""
-        values = self._request.headers.getlist(name)
+        values = self.headers.getlist(name)
         return values[0] if values else default
-
-    # more of the request, from wirecore ---------------------------------------------------------
-
-    @property
-    def method(self) -> str:
-        return self._request.method
-
-    @property
-    def path(self) -> str:
-        return self._request.path
-
-    @property
-    def headers(self) -> Headers:
-        """All headers, case-insensitive."""
-        return self._request.headers
-
-    @property
-    def query_params(self) -> QueryParams:
-        """All query parameters (``getlist`` for repeated ones)."""
-        return self._request.query_params
-
-    @property
-    def cookies(self) -> dict[str, str]:
-        return self._request.cookies
-
-    @property
-    def client(self) -> tuple[str, int] | None:
-        """The peer's ``(host, port)``."""
-        return self._request.client
-
-    @property
-    def state(self) -> dict[str, Any]:
-        """A per-request dict to share things in."""
-        return self._request.state
-
-    @property
-    def app(self) -> App:
-        return self._request.app
 
     @property
     def wire(self) -> WireRequest:
-        """The underlying :class:`wirecore.Request`."""
-        return self._request
+        """The same request as a plain :class:`wirecore.Request` (``await body()``,
+        ``await json()``), sharing its ``state``."""
+        try:
+            return self._wire
+        except AttributeError:
+            self.state  # noqa: B018 - made first, so that both share it
+            self._wire = rebase(self, WireRequest)
+            return self._wire
 
     def __repr__(self) -> str:
         return f"<wesktop.Request {self.method} {self.path}>"
 
 
-_new_request = object.__new__
-
-
-def _http_endpoint(handler: Handler) -> Handler:
-    """The wirecore handler that runs a wesktop ``handler``.
-
-    It reads the body (for POST, PUT and PATCH always, for other methods when one is declared;
-    capped by the app's ``max_body_size``: 413), builds the wesktop :class:`Request`, runs the
-    handler (plain functions in the thread pool) and converts its result: responses, ``dict``
-    and ``list`` as they are (wirecore encodes those on its fast path), anything else as JSON
-    (``None`` is ``null``, a ``str`` a JSON string), as wesktop always did.
-    """
-    handler_is_async = is_async(handler)
-
-    async def endpoint(request: WireRequest) -> Any:
-        req = _new_request(Request)
-        req._request = request
-        req._scope = None
-        req.path_params = request.path_params
-        req.body = await request.body() if request.method in _BODY_METHODS or request.has_body else None
-        if handler_is_async:
-            result = await handler(req)
-        else:
-            result = await run_sync(asyncio.get_running_loop(), handler, req)
-        kind = type(result)
-        if kind is dict or kind is list or isinstance(result, Response):
-            return result
-        return JSONResponse(result)
-
-    setattr(endpoint, _ORIGINAL, handler)
-    endpoint.__name__ = getattr(handler, "__name__", "endpoint")
-    endpoint.__qualname__ = getattr(handler, "__qualname__", endpoint.__name__)
-    return endpoint
+def _result_response(result: Any) -> Response:
+    """A wesktop handler's return value, when not a ``dict``, ``list`` or response: JSON, as
+    wesktop always did (``None`` is ``null``, a ``str`` a JSON string)."""
+    return JSONResponse(result)
 
 
 def _ws_endpoint(path: str, handler: AsgiWebSocketHandler) -> Handler:
@@ -321,9 +277,14 @@ class Router(WireRouter):
         if not callable(handler):
             raise TypeError(f"handler for {method} {path} is not callable: {handler!r}")
         original = getattr(handler, _ORIGINAL, handler)  # re-registering (include) never wraps twice
-        is_ws = method.upper() == WEBSOCKET
-        endpoint = _ws_endpoint(path, original) if is_ws else _http_endpoint(original)
-        return super().add_route(method, path, endpoint, name=name)
+        if method.upper() == WEBSOCKET:
+            return super().add_route(method, path, _ws_endpoint(path, original), name=name)
+        # an HTTP handler is registered as it is: wirecore hands it a wesktop Request, with the
+        # body read, and turns what it returns into a response the wesktop way
+        route = super().add_route(method, path, original, name=name)
+        route.request_class = Request
+        route.convert = _result_response
+        return route
 
     def add_ws_route(self, path: str, handler: AsgiWebSocketHandler) -> Route:
         """Register a raw ASGI WebSocket handler on this router (only apps using it see it)."""
