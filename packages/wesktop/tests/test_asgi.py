@@ -20,6 +20,7 @@ from websockets.exceptions import InvalidStatus
 from websockets.typing import Origin
 
 import wesktop
+import wirecore
 from wesktop import (
     BytesResponse,
     HTMLResponse,
@@ -34,7 +35,6 @@ from wesktop import (
     create_app,
 )
 from wesktop.asgi import WesktopApp, remove_ws_route
-import wirecore
 from wirecore import App, LifespanError, Server
 from wirecore.server import Interface
 

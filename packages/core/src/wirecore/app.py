@@ -22,7 +22,7 @@ from .fanout import has_remote_hubs, start_remote_hubs
 from .requests import Request, asgi_request, read_body, rebase, rsgi_request
 from .responses import JSONResponse, RedirectResponse, Response, to_response
 from .routing import WEBSOCKET, Handler, Match, Route, Router, SlashPolicy, run_sync
-from .security import RequestGuard
+from .security import SAFE_METHODS, RequestGuard
 from .websockets import AsgiWebSocket, RsgiWebSocket, WebSocket
 
 __all__ = ["App", "Middleware", "Mount"]
@@ -348,7 +348,8 @@ class App:
         kind = scope.proto
         method = scope.method if kind == "http" else "WEBSOCKET"
         guard = self.guard
-        if guard is not None:
+        # the usual request (a safe method, a Host seen before) passes the guard on the spot
+        if guard is not None and not (method in SAFE_METHODS and headers.get("host") in guard.seen):
             reason = guard.check_rsgi(scope, headers, method)
             if reason is not None:
                 ws = kind == "ws"

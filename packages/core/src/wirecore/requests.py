@@ -44,7 +44,9 @@ class Request:
         "_cookies",
         "_headers",
         "_query",
+        "_query_string",
         "_raw_headers",
+        "_scheme",
         "_scope",
         "_state",
         "_transport",
@@ -52,8 +54,6 @@ class Request:
         "method",
         "path",
         "path_params",
-        "query_string",
-        "scheme",
     )
 
     def __init__(
@@ -73,15 +73,43 @@ class Request:
         self.app = app
         self.method = method
         self.path = path
-        self.query_string = query_string
+        self._query_string = query_string
         self.path_params: dict[str, str] = path_params if path_params is not None else _NO_PARAMS
-        self.scheme = scheme
+        self._scheme = scheme
         self._client = client
         self._raw_headers = raw_headers
         self._transport = transport
         self._scope = scope
         # _headers, _query, _cookies, _body and _state are filled on first use: a request that
         # never looks at them never pays for them.
+
+    @property
+    def query_string(self) -> str:
+        """The raw query string (without ``?``)."""
+        try:
+            return self._query_string
+        except AttributeError:  # RSGI: read from the scope on first use
+            value: str = self._scope.query_string
+            self._query_string = value
+            return value
+
+    @query_string.setter
+    def query_string(self, value: str) -> None:
+        self._query_string = value
+
+    @property
+    def scheme(self) -> str:
+        """``"http"`` or ``"https"``."""
+        try:
+            return self._scheme
+        except AttributeError:  # RSGI: read from the scope on first use
+            value: str = self._scope.scheme
+            self._scheme = value
+            return value
+
+    @scheme.setter
+    def scheme(self, value: str) -> None:
+        self._scheme = value
 
     @property
     def state(self) -> dict[str, Any]:
@@ -247,10 +275,10 @@ def rsgi_request(
     request.app = app
     request.method = method
     request.path = path
-    request.query_string = scope.query_string
     request.path_params = _NO_PARAMS
-    request.scheme = scope.scheme
     request._client = FROM_SCOPE
+    # query_string and scheme are left unset: most handlers never read them, so they are read
+    # from the scope on first use
     request._raw_headers = headers
     request._transport = transport
     request._scope = scope
@@ -262,9 +290,9 @@ def fill_asgi(request: Request, app: Any, scope: dict[str, Any], method: str, tr
     request.app = app
     request.method = method
     request.path = scope["path"]
-    request.query_string = scope.get("query_string", b"").decode("latin-1")
+    request._query_string = scope.get("query_string", b"").decode("latin-1")
     request.path_params = _NO_PARAMS
-    request.scheme = scope.get("scheme", "http")
+    request._scheme = scope.get("scheme", "http")
     client = scope.get("client")
     request._client = tuple(client) if client else None
     request._raw_headers = scope.get("headers", [])
