@@ -8,7 +8,10 @@ closed (and checked for console errors) before the app says goodbye.
 from __future__ import annotations
 
 import importlib.util
+import os
+import struct
 import threading
+import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -16,7 +19,7 @@ from typing import Any
 import pytest
 
 pytest.importorskip("pgwidgets")
-from pgwidgets.sync import Application
+from pgwidgets.sync import Application, Buffer
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(60)]
 
@@ -260,6 +263,44 @@ def test_fonts_reach_the_page(make_app: Callable[..., Application], page: Any) -
         "() => getComputedStyle(document.documentElement).getPropertyValue('--pg-default-font-family')"
     )
     assert "Test Sans" in family
+
+
+def _png(width: int, height: int, pixels: bytes) -> bytes:
+    """An RGB PNG of ``pixels`` (``width * height * 3`` bytes)."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    rows = b"".join(b"\0" + pixels[y * width * 3 : (y + 1) * width * 3] for y in range(height))
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows, 1)) + chunk(b"IEND", b"")
+
+
+def test_chunked_images_and_typed_buffers_render(make_app: Callable[..., Application], page: Any) -> None:
+    big = _png(640, 640, os.urandom(640 * 640 * 3))  # noise does not compress: about 1.2 MB, chunked
+    small = _png(7, 5, bytes(range(105)))
+    assert len(big) > 1024 * 1024
+    app = make_app()
+
+    def setup(session: Any) -> None:
+        W = session.get_widgets()
+        top = W.TopLevel(title="Images")
+        box = W.VBox()
+        first, second = W.Image(), W.Image()
+        first.set_binary_image(big, "png")  # 3 chunks of 512 KiB
+        second.set_binary_image(Buffer(small, dtype="uint8"), "png")  # arrives as a Uint8Array
+        box.add_widget(first, 0)
+        box.add_widget(second, 0)
+        top.set_widget(box)
+        top.show()
+
+    app.on_connect(setup)
+    app.start()
+    shown = "() => [...document.images].map(i => i.naturalWidth).filter(w => w === 640 || w === 7).length === 2"
+    page.goto(app.url)
+    page.wait_for_function(shown)
+    page.reload()  # the rebuild sends both again
+    page.wait_for_function(shown)
 
 
 def _load_example(name: str) -> Any:

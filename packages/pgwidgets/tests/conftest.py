@@ -43,6 +43,9 @@ class FakeBrowser:
         self.batched_frames = 0
         self.batches = 0
         self.pending_binary: list[dict[str, Any]] = []
+        self.transfers: dict[int, dict[str, Any]] = {}  # open chunked transfers, by transfer_id
+        self.chunked: list[dict[str, Any]] = []  # finished ones: announcement and chunk sizes
+        self.misplaced: list[Any] = []  # binary announcements inside a JSON array (the page drops them)
         self.throwing: set[str] = set()  # constructor arguments that make the "JS" constructor throw
 
     async def connect(self, wait_session: bool = True) -> FakeBrowser:
@@ -62,17 +65,26 @@ class FakeBrowser:
     async def _read(self) -> None:
         try:
             async for frame in self.ws:
-                if isinstance(frame, bytes):  # the payload of the last binary-call header
+                if isinstance(frame, bytes):  # pairs with the oldest binary-call or binary-chunk header
                     header = self.pending_binary.pop(0)
+                    if header["type"] == "binary-chunk":
+                        self._chunk(header, frame)
+                        continue
                     w = self.widgets.get(header["wid"])
                     if w is not None:
                         w.calls.append((header["method"], [frame, *header["args"]]))
                     continue
                 msg = json.loads(frame)
-                if isinstance(msg, dict) and msg.get("type") == "binary-call":
+                if isinstance(msg, dict) and msg.get("type") in ("binary-call", "binary-chunk"):
                     self.log.append(msg)
                     self.pending_binary.append(msg)
                     continue
+                if isinstance(msg, dict) and msg.get("type") == "binary-call-chunked":
+                    self.log.append(msg)
+                    self.transfers[msg["transfer_id"]] = {**msg, "chunks": {}}
+                    continue
+                if isinstance(msg, list):
+                    self.misplaced += [m for m in msg if m.get("type", "").startswith("binary")]
                 if isinstance(msg, list):
                     self.batched_frames += 1
                     replies = [self._handle(m) for m in msg]
@@ -91,6 +103,19 @@ class FakeBrowser:
                 self.close_reason = self.ws.close_reason
             async with self.changed:
                 self.changed.notify_all()
+
+    def _chunk(self, header: dict[str, Any], data: bytes) -> None:
+        """One chunk of a chunked transfer; the last one calls the method, as the page does."""
+        transfer = self.transfers[header["transfer_id"]]
+        transfer["chunks"][header["chunk_index"]] = data
+        if len(transfer["chunks"]) < transfer["num_chunks"]:
+            return
+        del self.transfers[header["transfer_id"]]
+        parts = [transfer["chunks"][i] for i in range(transfer["num_chunks"])]
+        self.chunked.append({**transfer, "chunks": [len(p) for p in parts]})
+        w = self.widgets.get(transfer["wid"])
+        if w is not None:
+            w.calls.append((transfer["method"], [b"".join(parts), *transfer["args"]]))
 
     def _handle(self, msg: dict[str, Any]) -> dict[str, Any] | None:
         self.log.append(msg)

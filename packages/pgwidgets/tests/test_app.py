@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import array
 import asyncio
 import json
 import logging
@@ -11,7 +12,7 @@ import httpx
 import pytest
 import websockets
 
-from pgwidgets.async_ import Application, BrowserDisconnected, BrowserError, Session
+from pgwidgets.async_ import Application, BrowserDisconnected, BrowserError, Buffer, Session
 
 from .conftest import FakeBrowser, FakeWidget
 
@@ -579,6 +580,68 @@ async def test_binary_images_are_sent_raw_and_replayed(make_app: Any, browser_fa
     assert again.widgets[image.wid].calls == [
         ("set_binary_image", [b"\x89PNG second", "png"])
     ]  # the latest only
+
+
+async def test_large_images_and_buffers_go_chunked_and_are_replayed(make_app: Any, browser_factory: Any) -> None:
+    app: Application = await make_app()
+    ready: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+    big = bytes(range(256)) * 5000  # 1.22 MiB: over the 1 MiB bar, three 512 KiB chunks
+    samples = array.array("f", [0.5, 1.5, 2.5, 3.5, 4.5, 5.5])
+
+    @app.on_connect
+    async def setup(session: Session) -> None:
+        image = await session.get_widgets().Image()
+        label = await session.get_widgets().Label("x")
+        await image.set_binary_image(big, "png")
+        await label.set_text(Buffer(samples, shape=[2, 3], dtype="float32"))  # any method, typed
+        ready.set_result((image, label))
+
+    b = await browser_factory(app)
+    image, label = await asyncio.wait_for(ready, 5)
+    await b.wait_for(lambda: len(b.chunked) == 2, "both transfers")
+    assert b.widgets[image.wid].calls == [("set_binary_image", [big, "png"])]
+    assert b.widgets[label.wid].calls[-1] == ("set_text", [samples.tobytes()])
+    first, second = b.chunked
+    assert first["chunks"] == [512 * 1024, 512 * 1024, len(big) - 1024 * 1024] and "dtype" not in first
+    assert (second["shape"], second["dtype"], second["chunks"]) == ([2, 3], "float32", [24])
+    assert b.misplaced == []  # announcements travel alone, never inside a JSON array
+    await b.close()
+
+    again = await browser_factory(app, session_id=b.session_id, token=b.token)
+    await again.wait_for(lambda: "reconstruct-end" in [m["type"] for m in again.log], "the rebuild")
+    await again.wait_for(lambda: len(again.chunked) == 2, "both transfers replayed")
+    assert again.widgets[image.wid].calls == [("set_binary_image", [big, "png"])]
+    assert ("set_text", [samples.tobytes()]) in again.widgets[label.wid].calls
+    assert again.chunked[1]["dtype"] == "float32" and again.misplaced == []
+
+
+def test_buffer_checks_what_it_is_given() -> None:
+    assert len(Buffer(b"abcd", dtype="uint16")) == 4
+    assert Buffer(bytearray(8), shape=(2, 1), dtype="float32").shape == [2, 1]
+    with pytest.raises(ValueError, match="dtype must be one of"):
+        Buffer(b"abcd", dtype="complex64")
+    with pytest.raises(ValueError, match="whole number of uint32"):
+        Buffer(b"abc", dtype="uint32")
+    with pytest.raises(ValueError, match="needs 16 bytes"):
+        Buffer(bytes(8), shape=[4], dtype="float32")
+    with pytest.raises(TypeError, match="buffer protocol"):
+        Buffer("text")
+
+
+async def test_a_buffer_must_be_the_first_argument(make_app: Any, browser_factory: Any) -> None:
+    app: Application = await make_app()
+    outcome: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+
+    @app.on_connect
+    async def setup(session: Session) -> None:
+        label = await session.get_widgets().Label("x")
+        try:
+            await label.resize(10, Buffer(b"zz"))
+        except TypeError as exc:
+            outcome.set_result(str(exc))
+
+    await browser_factory(app)
+    assert "only the first argument" in await asyncio.wait_for(outcome, 5)
 
 
 async def test_closing_the_app_tells_every_browser(make_app: Any, browser_factory: Any) -> None:

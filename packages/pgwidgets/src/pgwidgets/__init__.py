@@ -6,9 +6,11 @@ The browser side is the ``pgwidgets-js`` package; widget classes are generated f
 
 from importlib.metadata import PackageNotFoundError, version
 
+from .protocol import Buffer
+
 try:
     __version__ = version("pgwidgets")
 except PackageNotFoundError:  # pragma: no cover - a source tree
     __version__ = "0.0.0"
 
-__all__ = ["__version__"]
+__all__ = ["Buffer", "__version__"]

@@ -23,6 +23,7 @@ __all__ = [
     "CLOSE_SESSION_CLOSED",
     "Ack",
     "BrowserProtocol",
+    "Buffer",
     "CallbackEvent",
     "Chunk",
     "Event",
@@ -30,6 +31,7 @@ __all__ = [
     "ProtocolViolation",
     "Reply",
     "Viewport",
+    "binary_frames",
     "decode_ref",
     "encode",
 ]
@@ -315,3 +317,81 @@ class BrowserProtocol:
                 return Chunk(data=data, **header)
             raise ProtocolViolation(f"malformed binary-chunk: unknown encoding {encoding!r}")
         raise ProtocolViolation(f"unknown message type: {kind!r}")
+
+
+# binary sends -------------------------------------------------------------------------------------
+
+DTYPES = {"uint8": 1, "uint16": 2, "uint32": 4, "int8": 1, "int16": 2, "int32": 4, "float32": 4, "float64": 8}
+"""The element types pgwidgets-js turns a transfer into (a typed array of that kind), with their sizes."""
+
+CHUNK_SIZE = 512 * 1024
+"""Bytes per binary frame of a chunked transfer."""
+
+CHUNKED_ABOVE = 1024 * 1024
+"""Payloads larger than this go chunked (a Buffer with a dtype always does)."""
+
+
+class Buffer:
+    """Raw bytes for a widget method, delivered to the browser as a typed array.
+
+    ``Buffer(data, shape=None, dtype=None)``: ``data`` is anything with the buffer protocol
+    (``bytes``, ``bytearray``, ``memoryview``, ``array.array``, a contiguous NumPy array...);
+    ``dtype`` one of uint8/16/32, int8/16/32, float32/64 (the method then gets a ``Uint8Array``,
+    ``Float32Array``...; without one, an ``ArrayBuffer``); ``shape`` is passed along for the
+    method to read. Pass it as a method's first argument: it is sent as binary frames, chunked,
+    with no base64 and no JSON.
+    """
+
+    __slots__ = ("data", "dtype", "shape")
+
+    def __init__(self, data: Any, shape: Iterable[int] | None = None, dtype: str | None = None) -> None:
+        try:
+            view = memoryview(data)
+        except TypeError:
+            raise TypeError(f"Buffer data must support the buffer protocol, not {type(data).__name__}") from None
+        self.data: bytes = view.tobytes()
+        if dtype is not None and dtype not in DTYPES:
+            raise ValueError(f"dtype must be one of {', '.join(DTYPES)}, not {dtype!r}")
+        self.dtype = dtype
+        self.shape = None if shape is None else [int(n) for n in shape]
+        if dtype is not None and len(self.data) % DTYPES[dtype]:
+            raise ValueError(f"{len(self.data)} bytes is not a whole number of {dtype} elements")
+        if self.shape is not None and dtype is not None:
+            count = math.prod(self.shape)
+            if count * DTYPES[dtype] != len(self.data):
+                raise ValueError(
+                    f"shape {self.shape} of {dtype} needs {count * DTYPES[dtype]} bytes, data has {len(self.data)}"
+                )
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+    def __repr__(self) -> str:
+        return f"Buffer({len(self.data)} bytes, shape={self.shape}, dtype={self.dtype!r})"
+
+
+def binary_frames(
+    mid: int, wid: int, method: str, args: list[Any], payload: bytes, shape: list[int] | None, dtype: str | None
+) -> list[tuple[str | bytes, ...]]:
+    """The frames that call ``method(payload, *args)`` on widget ``wid`` in the browser, each
+    group sent as separate frames in order and never inside a JSON array (the page handles
+    these only as single messages). The browser does not answer.
+
+    One ``binary-call`` and its payload; or, for payloads over :data:`CHUNKED_ABOVE` and for
+    typed data (a ``dtype``), a ``binary-call-chunked`` announcement (transfer id: ``mid``)
+    and a ``binary-chunk`` header and frame per :data:`CHUNK_SIZE` bytes.
+    """
+    header: dict[str, Any] = {"type": "binary-call", "id": mid, "wid": wid, "method": method, "args": args}
+    if dtype is None and shape is None and len(payload) <= CHUNKED_ABOVE:
+        return [(encode(header), payload)]
+    count = max(1, -(-len(payload) // CHUNK_SIZE))
+    header.update(type="binary-call-chunked", transfer_id=mid, num_chunks=count)
+    if shape is not None:
+        header["shape"] = shape
+    if dtype is not None:
+        header["dtype"] = dtype
+    frames: list[tuple[str | bytes, ...]] = [(encode(header),)]
+    for i in range(count):
+        chunk = {"type": "binary-chunk", "transfer_id": mid, "chunk_index": i, "num_chunks": count, "encoding": "binary"}
+        frames.append((encode(chunk), payload[i * CHUNK_SIZE : (i + 1) * CHUNK_SIZE]))
+    return frames

@@ -31,8 +31,9 @@ from collections.abc import Callable, Coroutine, Iterator
 from typing import Any, TypeVar
 
 from . import async_ as _aio
+from .protocol import Buffer
 
-__all__ = ["Application", "Session", "Widget", "Widgets"]
+__all__ = ["Application", "Buffer", "Session", "Widget", "Widgets"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 T = TypeVar("T")

@@ -1,5 +1,6 @@
 """pgwidgets.async_: the asynchronous API (Application, Session, Widget and the widget classes)."""
 
+from ..protocol import Buffer
 from .application import Application
 from .session import BrowserDisconnected, BrowserError, Connection, RequestTimeout, Session
 from .widget import WIDGET_CLASSES, Widget, WidgetDestroyed, Widgets, build_widget_class
@@ -9,6 +10,7 @@ __all__ = [
     "Application",
     "BrowserDisconnected",
     "BrowserError",
+    "Buffer",
     "Connection",
     "RequestTimeout",
     "Session",

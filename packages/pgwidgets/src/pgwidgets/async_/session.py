@@ -50,7 +50,7 @@ class Connection:
         self.reader: asyncio.Task[None] | None = None
         self.close_request: tuple[int, str] | None = None
         self.warned = False  # about ignored input (logged once per connection)
-        self._queue: list[str | tuple[str, bytes]] = []  # JSON frames; (header, payload) pairs
+        self._queue: list[str | tuple[str | bytes, ...]] = []  # JSON frames; groups of binary sends
         self._writing = False  # a task is sending this connection's queue
         self._flush_pending = False  # a flush is scheduled for queued fire-and-forget frames
 
@@ -63,7 +63,7 @@ class Connection:
         vp = self.protocol.viewport
         return (vp.width, vp.height) if vp else None
 
-    def enqueue(self, frame: str | tuple[str, bytes]) -> None:
+    def enqueue(self, frame: str | tuple[str | bytes, ...]) -> None:
         """Queue a frame; it is sent in order by :meth:`flush` (awaited by requests, or scheduled)."""
         if self.closed.is_set():
             return
@@ -94,10 +94,10 @@ class Connection:
         try:
             while queue:
                 first = queue[0]
-                if type(first) is tuple:  # a binary-call: its header alone, then the payload
+                if type(first) is tuple:  # binary sends: each part a frame of its own
                     del queue[0]
-                    await ws.send(first[0])
-                    await ws.send(first[1])
+                    for part in first:
+                        await ws.send(part)
                     continue
                 n = 1
                 while n < len(queue) and n < _FRAMES_PER_WRITE and type(queue[n]) is str:
@@ -473,16 +473,24 @@ class Session:
             if conn is not exclude:
                 conn.enqueue(frame)
 
-    def _send_binary(self, wid: int, method: str, payload: bytes, args: list[Any]) -> None:
-        """A ``binary-call`` (header, then the payload as a binary frame) to every browser; the
-        browser sends no reply."""
+    def _send_binary(
+        self,
+        wid: int,
+        method: str,
+        payload: bytes,
+        args: list[Any],
+        shape: list[int] | None = None,
+        dtype: str | None = None,
+    ) -> None:
+        """``method(payload, *args)`` on widget ``wid`` in every browser, as binary frames
+        (chunked when large or typed: :func:`pgwidgets.protocol.binary_frames`); the browser
+        sends no reply."""
         if not self._connections:
             return
-        header = P.encode(
-            {"type": "binary-call", "id": self._new_mid(), "wid": wid, "method": method, "args": args}
-        )
+        frames = P.binary_frames(self._new_mid(), wid, method, args, payload, shape, dtype)
         for conn in self._connections:
-            conn.enqueue((header, payload))
+            for group in frames:
+                conn.enqueue(group)
 
     def _send_listen(self, widget: Widget, action: str) -> None:
         wid = widget._wid
@@ -618,8 +626,13 @@ class Session:
         later calls follow the replay); returns the future of the replay's end."""
         messages = self.replay_messages()
         for msg in messages[:-1]:
-            payload = msg.pop("__binary__", None)
-            conn.enqueue(P.encode(msg) if payload is None else (P.encode(msg), payload))
+            binary = msg.pop("__binary__", None)
+            if binary is None:
+                conn.enqueue(P.encode(msg))
+                continue
+            payload, shape, dtype = binary
+            for group in P.binary_frames(msg["id"], msg["wid"], msg["method"], msg["args"], payload, shape, dtype):
+                conn.enqueue(group)
         end = messages[-1]
         fut = conn.expect(end["id"], "reconstruct-end")
         conn.enqueue(P.encode(end))
@@ -752,9 +765,7 @@ def build_replay(session: Session, new_mid: Callable[[], int]) -> list[dict[str,
             method, args = w._replay_set[key]
             ensure(args)
             out.append(P.call(new_mid(), wid, method, args))
-        binary = w.__dict__.get("_binary_image")
-        if binary is not None:
-            method, payload, args = binary
+        for method, (payload, args, shape, dtype) in w.__dict__.get("_binary", {}).items():
             out.append(
                 {
                     "type": "binary-call",
@@ -762,7 +773,7 @@ def build_replay(session: Session, new_mid: Callable[[], int]) -> list[dict[str,
                     "wid": wid,
                     "method": method,
                     "args": args,
-                    "__binary__": payload,
+                    "__binary__": (payload, shape, dtype),
                 }
             )
         for method, args in w._ops:

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from .. import defs
 from ..classify import RESETS_CONTENT, TEXT_RESETS, Kind, MethodSpec, classify
+from ..protocol import Buffer
 from ..protocol import call as call_msg
 
 if TYPE_CHECKING:
@@ -325,6 +326,11 @@ class Widget:
         self._check()
         kind = spec.kind
         name = spec.name
+        if args and any(type(a) is Buffer for a in args):
+            if type(args[0]) is not Buffer:
+                raise TypeError(f"{name}: only the first argument can be a Buffer")
+            await self._send_buffer(name, args[0], list(args[1:]))
+            return None
         if kind is Kind.SETTER:
             if name in PATH_METHODS and args:
                 args = [_maybe_path(args[0]), *args[1:]]
@@ -333,7 +339,7 @@ class Widget:
             if name in RESETS_CONTENT or (name == "set_text" and self._js_class in TEXT_RESETS):
                 self._content.clear()
             if name == "set_image":
-                self.__dict__.pop("_binary_image", None)
+                self.__dict__.get("_binary", {}).pop("set_binary_image", None)
         elif kind is Kind.SHOW or kind is Kind.HIDE:
             self._set_state("visible", kind is Kind.SHOW, name, [])
         elif kind is Kind.RESIZE:
@@ -394,6 +400,20 @@ class Widget:
             batchable=kind is not Kind.QUERY,
         )
         return self._session._resolve(value)
+
+    async def _send_buffer(self, method: str, buffer: Buffer, args: list[Any]) -> None:
+        """``method(buffer, *args)`` as binary frames (the browser does not answer); the latest
+        call of each such method is kept for replays."""
+        if any(isinstance(a, Buffer) for a in args):
+            raise TypeError(f"{method}: only the first argument can be a Buffer")
+        self.__dict__.setdefault("_binary", {})[method] = (buffer.data, args, buffer.shape, buffer.dtype)
+        if self._local_only:
+            return
+        session = self._session
+        session._send_binary(self._wid, method, buffer.data, args, buffer.shape, buffer.dtype)  # type: ignore[arg-type]
+        conns = session._connections
+        if conns and not conns[0]._writing:
+            await conns[0].flush()
 
     def _attach(self, child: Widget) -> None:
         if child is self:
@@ -672,19 +692,15 @@ class _ToolBarMixin:
 
 
 class _ImageMixin:
-    async def set_binary_image(self: Any, data: bytes | bytearray | memoryview, format: str = "jpeg") -> None:
-        """Show an encoded image (``format``: jpeg, png, webp, gif) sent as a binary frame, with no
-        base64; the latest one is kept for replays. The browser does not answer."""
+    async def set_binary_image(self: Any, data: bytes | bytearray | memoryview | Buffer, format: str = "jpeg") -> None:
+        """Show an encoded image (``format``: jpeg, png, webp, gif) sent as binary frames, with
+        no base64 (over 1 MiB in 512 KiB chunks); the latest one is kept for replays. The
+        browser does not answer."""
         self._check()
-        payload = bytes(data)
-        self.__dict__["_binary_image"] = ("set_binary_image", payload, [format])
         self._state.pop("image", None)
         self._dirty.pop("image", None)
         self._replay_set.pop("image", None)
-        self._session._send_binary(self._wid, "set_binary_image", payload, [format])
-        conns = self._session._connections
-        if conns and not conns[0]._writing:
-            await conns[0].flush()
+        await self._send_buffer("set_binary_image", data if isinstance(data, Buffer) else Buffer(data), [format])
 
 
 class _TimerMixin:
