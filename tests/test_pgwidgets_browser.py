@@ -303,6 +303,35 @@ def test_chunked_images_and_typed_buffers_render(make_app: Callable[..., Applica
     page.wait_for_function(shown)
 
 
+def test_batched_colours_reach_the_table(make_app: Callable[..., Application], page: Any) -> None:
+    app = make_app()
+
+    def setup(session: Any) -> None:
+        W = session.get_widgets()
+        top = W.TopLevel(title="Colours")
+        tree = W.TreeView(columns=[{"label": "Name", "key": "name"}, {"label": "Colour", "key": "colour"}])
+        tree.set_tree(
+            {"fruit": {"apple": {"name": "apple", "colour": "red"}}, "veg": {"leek": {"name": "leek", "colour": "green"}}}
+        )
+        with session.batch():  # folded into one set_colors
+            tree.set_cell_color(["fruit", "apple"], "name", None, "rgb(255, 0, 0)")
+            tree.set_cell_color(["fruit", "apple"], "colour", None, "rgb(0, 0, 255)")
+            tree.set_row_color(["veg", "leek"], "rgb(0, 128, 0)")
+        top.set_widget(tree)
+        top.show()
+
+    app.on_connect(setup)
+    app.start()
+    page.goto(app.url)
+    page.wait_for_function(
+        """() => {
+            const all = [...document.querySelectorAll('*')];
+            const bg = c => all.some(e => e.style.backgroundColor === c);
+            return bg('rgb(255, 0, 0)') && bg('rgb(0, 0, 255)') && all.some(e => e.style.color === 'rgb(0, 128, 0)');
+        }"""
+    )
+
+
 def _load_example(name: str) -> Any:
     spec = importlib.util.spec_from_file_location(f"pgwidgets_example_{name}", EXAMPLES / f"{name}.py")
     assert spec is not None and spec.loader is not None

@@ -13,6 +13,7 @@ import pytest
 import websockets
 
 from pgwidgets.async_ import Application, BrowserDisconnected, BrowserError, Buffer, Session
+from pgwidgets.async_.session import fold_colors
 
 from .conftest import FakeBrowser, FakeWidget
 
@@ -613,6 +614,58 @@ async def test_large_images_and_buffers_go_chunked_and_are_replayed(make_app: An
     assert again.widgets[image.wid].calls == [("set_binary_image", [big, "png"])]
     assert ("set_text", [samples.tobytes()]) in again.widgets[label.wid].calls
     assert again.chunked[1]["dtype"] == "float32" and again.misplaced == []
+
+
+def test_runs_of_colour_calls_fold_into_set_colors() -> None:
+    def c(wid: int, method: str, *args: Any) -> dict[str, Any]:
+        return {"wid": wid, "method": method, "args": list(args)}
+
+    calls = [
+        c(1, "set_text", "x"),
+        c(2, "set_cell_color", ["a"], "name", "red"),
+        c(2, "set_row_color", ["b"], None, "blue", True),
+        c(2, "set_cell_color", ["a"], "name", None, "pink"),
+        c(2, "set_table_color", "gray"),
+        c(3, "set_cell_color", ["a"], "k", "red"),  # another widget: a run of one stays as it is
+        c(2, "set_column_color", "name", "green"),
+    ]
+    assert fold_colors(calls) == [
+        c(1, "set_text", "x"),
+        c(
+            2,
+            "set_colors",
+            {
+                "cells": [
+                    {"path": ["a"], "col_key": "name", "fg": "red", "bg": None, "bold": None},
+                    {"path": ["a"], "col_key": "name", "fg": None, "bg": "pink", "bold": None},
+                ],
+                "rows": [{"path": ["b"], "fg": None, "bg": "blue", "bold": True}],
+                "table": {"fg": "gray", "bg": None, "bold": None},
+            },
+        ),
+        c(3, "set_cell_color", ["a"], "k", "red"),
+        c(2, "set_column_color", "name", "green"),
+    ]
+
+
+async def test_a_batch_sends_colour_runs_as_one_set_colors(make_app: Any, browser_factory: Any) -> None:
+    app: Application = await make_app()
+    ready: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+
+    @app.on_connect
+    async def setup(session: Session) -> None:
+        table = await session.get_widgets().TreeView(columns=[{"label": "Name", "key": "name"}])
+        async with session.batch():
+            for row in range(100):
+                await table.set_cell_color([f"r{row}"], "name", "red")
+        ready.set_result(table)
+
+    b = await browser_factory(app)
+    table = await asyncio.wait_for(ready, 5)
+    await b.wait_for(lambda: bool(b.widgets[table.wid].calls), "the colours")
+    calls = b.widgets[table.wid].calls
+    assert [name for name, _ in calls] == ["set_colors"]  # one call: the page renders once
+    assert len(calls[0][1][0]["cells"]) == 100
 
 
 def test_buffer_checks_what_it_is_given() -> None:

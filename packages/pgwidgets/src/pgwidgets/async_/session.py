@@ -455,6 +455,7 @@ class Session:
         calls, self._batch_calls = self._batch_calls, []
         if not calls or not self._connections:
             return
+        calls = fold_colors(calls)
         depth, self._batch_depth = self._batch_depth, 0
         try:
             value = await self._request(lambda mid: {"type": "batch", "id": mid, "calls": calls})
@@ -730,6 +731,45 @@ def _refs(value: Any, out: list[Widget]) -> list[Widget]:
     elif isinstance(value, dict):
         for v in value.values():
             _refs(v, out)
+    return out
+
+
+# where each colour call's arguments go in a set_colors spec (TreeView, TableView)
+_COLOR_FIELDS = {
+    "set_cell_color": ("cells", ("path", "col_key")),
+    "set_row_color": ("rows", ("path",)),
+    "set_column_color": ("columns", ("col_key",)),
+    "set_table_color": ("table", ()),
+}
+
+
+def fold_colors(calls: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Batched calls with each run of two or more colour calls on one widget folded into one
+    ``set_colors``: the page applies a ``set_colors`` exactly as the calls one by one (cells,
+    rows and columns are separate layers, later entries win), but renders once instead of once
+    per call."""
+    out: list[dict[str, Any]] = []
+    i, n = 0, len(calls)
+    while i < n:
+        call = calls[i]
+        j = i
+        while j < n and calls[j]["method"] in _COLOR_FIELDS and calls[j]["wid"] == call["wid"]:
+            j += 1
+        if j - i < 2:
+            out.append(call)
+            i += 1
+            continue
+        spec: dict[str, Any] = {}
+        for c in calls[i:j]:
+            layer, keys = _COLOR_FIELDS[c["method"]]
+            args = list(c["args"]) + [None] * (len(keys) + 3 - len(c["args"]))
+            entry = dict(zip((*keys, "fg", "bg", "bold"), args, strict=False))
+            if layer == "table":
+                spec["table"] = entry
+            else:
+                spec.setdefault(layer, []).append(entry)
+        out.append({"wid": call["wid"], "method": "set_colors", "args": [spec]})
+        i = j
     return out
 
 
