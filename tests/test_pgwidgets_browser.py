@@ -332,6 +332,40 @@ def test_batched_colours_reach_the_table(make_app: Callable[..., Application], p
     )
 
 
+def test_a_file_picked_in_the_browser_arrives_as_bytes(make_app: Callable[..., Application], page: Any) -> None:
+    content = os.urandom(1300 * 1024)  # three 512 KiB chunks from the page
+    got: dict[str, Any] = {"progress": []}
+    done = threading.Event()
+    app = make_app()
+
+    def setup(session: Any) -> None:
+        W = session.get_widgets()
+        top = W.TopLevel(title="Files")
+        button = W.Button("Pick a file")
+        dialog = W.FileDialog(mode="file")
+
+        def picked(payload: Any) -> None:
+            got["files"] = payload["files"]
+            done.set()
+
+        dialog.on("progress", lambda p: got["progress"].append(p["transferred_bytes"]))
+        dialog.on("activated", picked)
+        button.on("activated", lambda: dialog.open())  # within the click's user activation
+        top.set_widget(button)
+        top.show()
+
+    app.on_connect(setup)
+    app.start()
+    page.goto(app.url)
+    with page.expect_file_chooser() as chooser:
+        page.get_by_text("Pick a file", exact=True).click()
+    chooser.value.set_files([{"name": "noise.bin", "mimeType": "application/octet-stream", "buffer": content}])
+    assert done.wait(20), "the upload never arrived"
+    (file,) = got["files"]
+    assert (file["name"], file["size"], file["data"]) == ("noise.bin", len(content), content)
+    assert got["progress"][-1] == len(content) and len(got["progress"]) == 3
+
+
 def _load_example(name: str) -> Any:
     spec = importlib.util.spec_from_file_location(f"pgwidgets_example_{name}", EXAMPLES / f"{name}.py")
     assert spec is not None and spec.loader is not None
