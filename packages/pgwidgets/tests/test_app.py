@@ -668,6 +668,27 @@ async def test_a_batch_sends_colour_runs_as_one_set_colors(make_app: Any, browse
     assert len(calls[0][1][0]["cells"]) == 100
 
 
+async def test_callbacks_run_while_a_script_waits_in_process_events(make_app: Any, browser_factory: Any) -> None:
+    app: Application = await make_app()
+    clicks: list[str] = []
+    made: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+
+    @app.on_connect
+    async def setup(session: Session) -> None:
+        button = await session.get_widgets().Button("go")
+        await button.on("activated", lambda: clicks.append("clicked"))
+        made.set_result(button)
+
+    b = await browser_factory(app)
+    button = await asyncio.wait_for(made, 5)
+    await b.ws.send(json.dumps({"type": "callback", "wid": button.wid, "action": "activated", "args": []}))
+    for _ in range(50):  # a script's main loop: wait a little, look again
+        await app.process_events(0.02)
+        if clicks:
+            break
+    assert clicks == ["clicked"]
+
+
 def test_buffer_checks_what_it_is_given() -> None:
     assert len(Buffer(b"abcd", dtype="uint16")) == 4
     assert Buffer(bytearray(8), shape=(2, 1), dtype="float32").shape == [2, 1]

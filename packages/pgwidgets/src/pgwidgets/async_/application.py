@@ -370,6 +370,12 @@ class Application:
         for session in list(self._sessions.values()):
             session._send(lambda mid: {"type": "open-url", "id": mid, "url": url})
 
+    async def process_events(self, timeout: float = 0) -> None:
+        """Let the server run for ``timeout`` seconds (callbacks, browsers, timers), as in the
+        original; a script that awaits nothing else calls this to keep its app responsive.
+        Everything runs on the event loop, so it is ``asyncio.sleep``."""
+        await asyncio.sleep(timeout)
+
     def _font_message(self, mid: int, fid: int) -> dict[str, Any]:
         family, weight, style, data, mime = self._fonts[fid]
         if self._use_http_server:
