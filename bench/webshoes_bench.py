@@ -1,6 +1,6 @@
 """webshoes against the original webshoes 1.0.0: HTTP calls, WebSocket calls, event fan-out.
 
-    python bench/webshoes_bench.py            # full size (3-4 minutes on 2 cores)
+    python bench/webshoes_bench.py            # full size (about 6 minutes on 2 cores)
     python bench/webshoes_bench.py --quick    # a quick end-to-end check (under a minute)
     python bench/webshoes_bench.py --report-only
 
@@ -11,8 +11,17 @@ Both implementations serve the same script, ``bench/apps/webshoes_server.py`` (t
 ``cmd`` with a plain ``add`` handler, plus ``fire``, which triggers events from a thread): this
 repository's webshoes (wirecore on granian) under this Python, the original from PyPI under the
 Python of ``bench/.venvs/webshoes-1.0.0`` (``webshoes==1.0.0 propertybag==0.1.9``: propertybag
-1.0.1 breaks the original's WebSocket side), which the first run makes. Each measurement starts
-a fresh server; the two implementations alternate (A B A B ...) round after round:
+1.0.1 breaks the original's WebSocket side), which the first run makes.
+
+Two more contenders show the ceiling, what granian itself allows with no framework at all:
+``bench/apps/webshoes_bare_rsgi.py``, a bare RSGI app that answers the same messages the same way
+with its handlers on the event loop (``bare-rsgi``), and the same app running ``add`` through
+wirecore's thread pool as webshoes runs plain handlers (``bare-rsgi-thread``, HTTP and WebSocket
+calls only: fan-out calls no handler). They are not targets; the targets compare ours with the
+original. ``--contenders`` picks who runs.
+
+Each measurement starts a fresh server; the implementations alternate (A B C D A B C D ...) round
+after round:
 
 1. **HTTP calls**: ``wrk -t1 -c64 'http://127.0.0.1:PORT/cmd/add?a=3&b=4'`` after a warm-up.
 2. **WebSocket calls**: 64 connections from several client processes (:mod:`webshoes_client`,
@@ -68,10 +77,14 @@ from common import (
 
 RESULTS = BENCH_DIR / "results" / "webshoes.json"
 SERVER_SCRIPT = APPS_DIR / "webshoes_server.py"
+BARE_SCRIPT = APPS_DIR / "webshoes_bare_rsgi.py"
 ORIG_VENV = "webshoes-1.0.0"
 ORIG_REQUIREMENTS = ("webshoes==1.0.0", "propertybag==0.1.9")
 BASELINE = "webshoes-orig"
 OURS = "webshoes"
+BARE = "bare-rsgi"  # the ceiling: no framework, handlers on the loop
+BARE_THREAD = "bare-rsgi-thread"  # the same with wirecore's thread hop for the handler
+PARTS = ("http", "ws", "fanout")
 
 # (full, quick) defaults of the knobs --quick changes
 ROUNDS = (5, 1)
@@ -92,7 +105,7 @@ def log(line: str) -> None:
     print(line, flush=True)
 
 
-# the two implementations -------------------------------------------------------------------------
+# the contenders ----------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -100,12 +113,24 @@ class Impl:
     name: str
     label: str
     venv: str | None = None
+    script: Path = SERVER_SCRIPT
+    args: tuple[str, ...] = ()
+    parts: tuple[str, ...] = PARTS  # what it is measured on
 
     def python(self) -> str:
         return sys.executable if self.venv is None else str(orig_python())
 
+    def command(self, port: int) -> list[str]:
+        return [self.python(), str(self.script), *self.args, "--port", str(port)]
+
     def info(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"name": self.name, "label": self.label}
+        out: dict[str, Any] = {
+            "name": self.name,
+            "label": self.label,
+            "script": self.script.relative_to(BENCH_DIR.parent).as_posix(),
+            "args": list(self.args),
+            "parts": list(self.parts),
+        }
         if self.venv is not None:
             out["venv"] = self.venv
             out["requirements"] = list(ORIG_REQUIREMENTS)
@@ -115,6 +140,14 @@ class Impl:
 CONTENDERS = [
     Impl(OURS, "webshoes (this repository: wirecore on granian)"),
     Impl(BASELINE, "webshoes 1.0.0, the original (aiohttp)", venv=ORIG_VENV),
+    Impl(BARE, "bare RSGI app on granian (the ceiling: no framework)", script=BARE_SCRIPT),
+    Impl(
+        BARE_THREAD,
+        "bare RSGI app on granian, add in wirecore's thread pool",
+        script=BARE_SCRIPT,
+        args=("--handlers", "thread"),
+        parts=("http", "ws"),
+    ),
 ]
 
 
@@ -143,7 +176,7 @@ def get_json(port: int, path: str, timeout: float = 10.0) -> Any:
 
 @dataclass
 class WebshoesServer(ServerProcess):
-    """``python bench/apps/webshoes_server.py --port N`` in a subprocess of its own."""
+    """``python <the contender's script> --port N`` in a subprocess of its own."""
 
     impl: Impl
     port: int = 0
@@ -155,9 +188,7 @@ class WebshoesServer(ServerProcess):
 
     def start(self, timeout: float = 30.0) -> WebshoesServer:
         self.port = free_port()
-        proc = self._launch(
-            [self.impl.python(), str(SERVER_SCRIPT), "--port", str(self.port)], "bench-webshoes-"
-        )
+        proc = self._launch(self.impl.command(self.port), "bench-webshoes-")
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if proc.poll() is not None:
@@ -181,8 +212,8 @@ class WebshoesServer(ServerProcess):
         return self
 
     def loop_thread_cpu_seconds(self) -> float | None:
-        """Not measured here (http_bench.measure asks): neither server runs its loop on the main
-        thread, and Python does not name its threads for the OS to tell them apart."""
+        """Not measured here (http_bench.measure asks): the servers do not all run their loop on
+        the main thread, and Python does not name its threads for the OS to tell them apart."""
         return None
 
 
@@ -591,6 +622,34 @@ def verdicts(results: dict[str, Any]) -> list[dict[str, Any]]:
     return out
 
 
+def ceiling(results: dict[str, Any]) -> list[dict[str, Any]]:
+    """Per measure, each contender's median as a ratio to the original's (the fan-out one: the
+    original's time over theirs), beside the target: what granian allows with no framework."""
+    s = results["summary"]
+    rows: list[dict[str, Any]] = []
+    for part, what in (("http", "HTTP calls/s"), ("ws", "WebSocket round trips/s")):
+        medians = {name: e["calls_per_s"]["median"] for name, e in s[part].items()}
+        orig = medians.get(BASELINE)
+        if orig and (BARE in medians or BARE_THREAD in medians):
+            ratios = {name: m / orig if m else None for name, m in medians.items() if name != BASELINE}
+            rows.append({"what": part, "label": what, "values": medians, "ratios": ratios})
+    clean = {name: e["clean"]["seconds"]["median"] for name, e in s["fanout"].items() if e.get("clean")}
+    orig = clean.get(BASELINE)
+    if orig and BARE in clean:
+        ratios = {name: orig / t if t else None for name, t in clean.items() if name != BASELINE}
+        rows.append(
+            {
+                "what": "fanout",
+                "label": "fan-out time (healthy subscribers)",
+                "values": clean,
+                "ratios": ratios,
+            }
+        )
+    for row in rows:
+        row["target"] = SPEED_TARGET
+    return rows
+
+
 def run(args: argparse.Namespace) -> dict[str, Any]:
     from http_bench import find_wrk
 
@@ -602,7 +661,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     retries = knob(args.retries, RETRIES)
     timeout = knob(args.fanout_timeout, FANOUT_TIMEOUT)
     wrk = find_wrk()
-    for impl in CONTENDERS:
+    contenders = [c for c in CONTENDERS if c.name in args.contenders]
+    for impl in contenders:
         impl.python()  # make the venv before, not between, measurements
     raise_nofile_limit()
     results: dict[str, Any] = {
@@ -632,11 +692,13 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "stall_allowance": STALL_ALLOWANCE,
             "stall_slack_s": STALL_SLACK_S,
         },
-        "contenders": [c.info() for c in CONTENDERS],
+        "contenders": [c.info() for c in contenders],
         "reference": REFERENCE,
-        "http": {"samples": {c.name: [] for c in CONTENDERS}},
-        "ws": {"samples": {c.name: [] for c in CONTENDERS}},
-        "fanout": {"samples": {c.name: {"clean": [], "stalled": []} for c in CONTENDERS}},
+        "http": {"samples": {c.name: [] for c in contenders if "http" in c.parts}},
+        "ws": {"samples": {c.name: [] for c in contenders if "ws" in c.parts}},
+        "fanout": {
+            "samples": {c.name: {"clean": [], "stalled": []} for c in contenders if "fanout" in c.parts}
+        },
     }
     results["machine"]["packages"]["webshoes"] = _version("webshoes")
     results["machine"]["venvs"] = {ORIG_VENV: list(ORIG_REQUIREMENTS)}
@@ -644,7 +706,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     clients = Clients(max(args.ws_processes, args.fanout_processes))
     try:
         for rnd in range(1, rounds + 1):
-            for impl in CONTENDERS if "http" in args.parts else ():
+            for impl in taking_part(contenders, "http", args.parts):
                 s = measure_http(
                     impl,
                     wrk,
@@ -658,7 +720,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 s["round"] = rnd
                 results["http"]["samples"][impl.name].append(s)
                 log(
-                    f"  round {rnd}/{rounds} HTTP      {impl.name:14s} {s['calls_per_s']:9.0f} calls/s"
+                    f"  round {rnd}/{rounds} HTTP      {impl.name:16s} {s['calls_per_s']:9.0f} calls/s"
                     f"  wrk cpu {s['wrk_cpu_s'] / s['wall_s']:4.0%}  server cpu {s['server_cpu_s'] / s['wall_s']:4.0%}"
                     f"  other cpu {s['foreign_cpu_s'] / s['wall_s']:4.0%}"
                     + (
@@ -667,7 +729,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                         else ""
                     )
                 )
-            for impl in CONTENDERS if "ws" in args.parts else ():
+            for impl in taking_part(contenders, "ws", args.parts):
                 s = measure_ws(
                     impl,
                     clients,
@@ -682,13 +744,13 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 s["round"] = rnd
                 results["ws"]["samples"][impl.name].append(s)
                 log(
-                    f"  round {rnd}/{rounds} WebSocket {impl.name:14s} {s['calls_per_s']:9.0f} calls/s"
+                    f"  round {rnd}/{rounds} WebSocket {impl.name:16s} {s['calls_per_s']:9.0f} calls/s"
                     f"  clients cpu {s['client_cpu_s'] / s['wall_s']:4.0%}  server cpu {s['server_cpu_s'] / s['wall_s']:4.0%}"
                     f"  other cpu {s['foreign_cpu_s'] / s['wall_s']:4.0%}"
                     + (f"  ERRORS {s['errors']}" if s["errors"] else "")
                 )
             for scenario in ("clean", "stalled") if "fanout" in args.parts else ():
-                for impl in CONTENDERS:
+                for impl in taking_part(contenders, "fanout", args.parts):
                     s = measure_fanout(
                         impl,
                         clients,
@@ -704,7 +766,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                     s["round"] = rnd
                     results["fanout"]["samples"][impl.name][scenario].append(s)
                     log(
-                        f"  round {rnd}/{rounds} fan-out   {impl.name:14s} {scenario:7s} "
+                        f"  round {rnd}/{rounds} fan-out   {impl.name:16s} {scenario:7s} "
                         + (
                             f"{s['seconds']:7.3f} s"
                             if s["complete"]
@@ -717,9 +779,14 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         clients.close()
     results["summary"] = summary(results)
     results["verdicts"] = verdicts(results)
+    results["ceiling"] = ceiling(results)
     results["generated"] = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     results["elapsed_s"] = time.time() - started
     return results
+
+
+def taking_part(contenders: list[Impl], part: str, parts: list[str]) -> list[Impl]:
+    return [c for c in contenders if part in c.parts] if part in parts else []
 
 
 def _version(dist: str) -> str:
@@ -738,7 +805,7 @@ def print_summary(results: dict[str, Any]) -> None:
         for name, e in s[part].items():
             c = e["calls_per_s"]
             log(
-                f"  {name:14s} {c['median']:9.0f}  (range {c['min']:.0f}-{c['max']:.0f})"
+                f"  {name:16s} {c['median']:9.0f}  (range {c['min']:.0f}-{c['max']:.0f})"
                 f"  server {e['server_us_per_call']:.1f} us/call, client {e['client_us_per_call']:.1f} us/call"
             )
     log("fan-out: time until every healthy subscriber has the last event")
@@ -746,7 +813,7 @@ def print_summary(results: dict[str, Any]) -> None:
         for scenario, e in scenarios.items():
             t = e["seconds"]
             log(
-                f"  {name:14s} {scenario:7s} "
+                f"  {name:16s} {scenario:7s} "
                 + (
                     f"{t['median']:.3f} s (range {t['min']:.3f}-{t['max']:.3f})"
                     if t["median"] is not None
@@ -759,6 +826,9 @@ def print_summary(results: dict[str, Any]) -> None:
         value = v["value"]
         shown = "n/a" if value is None else (f"{value:.2f}" if isinstance(value, float) else str(value))
         log(f"  {v['kind']} {v['label']} = {shown} ({v['bar']}): {'met' if v['met'] else 'NOT met'}")
+    for row in results.get("ceiling", []):
+        shown = ", ".join(f"{name} {r:.2f}x" for name, r in row["ratios"].items() if r is not None)
+        log(f"  ratio to the original, {row['label']}: {shown}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -799,6 +869,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     p.add_argument(
         "--gap-us", type=int, default=0, help="microseconds between the server's triggers (default 0)"
+    )
+    p.add_argument(
+        "--contenders",
+        nargs="+",
+        choices=[c.name for c in CONTENDERS],
+        default=[c.name for c in CONTENDERS],
+        help="who runs (default: all; the targets need webshoes and webshoes-orig)",
     )
     p.add_argument("--results", type=Path, default=RESULTS, help="where the JSON goes")
     args = p.parse_args(argv)

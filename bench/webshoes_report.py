@@ -14,13 +14,14 @@ from pathlib import Path
 from typing import Any
 
 from common import BENCH_DIR
-from report import DOCS, IMG, _num, _pct, _plt, _ratio, _rounds, _verdict
+from report import DOCS, IMG, _num, _pct, _plt, _ratio, _rounds, _verdict, _vs_bar
 
 PAGE = DOCS / "benchmarks-webshoes.md"
 PNG = IMG / "bench-webshoes.png"
 RESULTS_NAME = "bench/results/webshoes.json"
 OURS, ORIG = "webshoes", "webshoes-orig"
-COLORS = {OURS: "#1565c0", ORIG: "#a5d6a7"}
+BARE, BARE_THREAD = "bare-rsgi", "bare-rsgi-thread"
+COLORS = {OURS: "#1565c0", ORIG: "#a5d6a7", BARE: "#9e9e9e", BARE_THREAD: "#d7ccc8"}
 SCENARIOS = {"clean": "200 healthy subscribers", "stalled": "the same + 1 stalled subscriber"}
 
 
@@ -29,7 +30,19 @@ def _labels(results: dict[str, Any]) -> dict[str, str]:
 
 
 def _short(name: str) -> str:
-    return {OURS: "ours", ORIG: "the original"}.get(name, name)
+    return {OURS: "ours", ORIG: "the original", BARE: "bare RSGI", BARE_THREAD: "bare RSGI,\nthread hop"}.get(
+        name, name
+    )
+
+
+def _word(name: str) -> str:
+    """The contender's name in a sentence."""
+    return {
+        OURS: "ours",
+        ORIG: "the original",
+        BARE: "the bare RSGI app",
+        BARE_THREAD: "the bare RSGI app with the thread hop",
+    }.get(name, name)
 
 
 def _secs(x: float | None) -> str:
@@ -60,7 +73,8 @@ def chart(results: dict[str, Any], path: Path) -> None:
     s = results["summary"]
     names = [c["name"] for c in results["contenders"]]
     panels = [p for p in ("http", "ws") if s.get(p)] + (["fanout"] if s.get("fanout") else [])
-    fig, axes = plt.subplots(1, len(panels), figsize=(4.4 * len(panels), 4.4), dpi=110, squeeze=False)
+    wide = 1.2 if len(names) > 2 else 1.0
+    fig, axes = plt.subplots(1, len(panels), figsize=(4.4 * wide * len(panels), 4.6), dpi=110, squeeze=False)
     titles = {"http": "HTTP: GET /cmd/add calls/s", "ws": "WebSocket: cmd/add round trips/s"}
     for ax, part in zip(axes[0], panels, strict=True):
         if part == "fanout":
@@ -88,19 +102,27 @@ def chart(results: dict[str, Any], path: Path) -> None:
         ax.axhline(
             ref, color="#9e9e9e", linestyle=":", linewidth=1, label=f"the original in the issue: {ref:.1f}k"
         )
+        top = max(s[part][n]["calls_per_s"]["max"] / 1000 for n in present)
         if base:
             target = results["config"]["speed_target"] * base / 1000
             ax.axhline(target, color="#c62828", linestyle="--", linewidth=1, label=f"target: {target:.1f}k")
+            top = max(top, target)
+        ax.set_ylim(0, top * 1.3)  # room for the legend above the bars
         ax.set_xticks(range(len(present)))
-        ax.set_xticklabels([_short(n) for n in present])
+        ax.set_xticklabels([_short(n) for n in present], fontsize=8)
         ax.set_ylabel("thousands per second (median; bars: min-max)")
         ax.set_title(titles[part] + "\n(x = ratio to the original)", fontsize=9)
         ax.legend(fontsize=7, loc="upper right")
         ax.grid(axis="y", alpha=0.3)
         ax.set_axisbelow(True)
     cfg = results["config"]
+    ceiling = (
+        " (grey: bare RSGI apps on granian, the ceiling)"
+        if any(n in (BARE, BARE_THREAD) for n in names)
+        else ""
+    )
     fig.suptitle(
-        f"webshoes against webshoes 1.0.0, same machine: medians of {_rounds(cfg['rounds'])}",
+        f"webshoes against webshoes 1.0.0, same machine: medians of {_rounds(cfg['rounds'])}{ceiling}",
         fontsize=10,
     )
     fig.tight_layout()
@@ -119,7 +141,7 @@ def _fanout_panel(ax: Any, results: dict[str, Any]) -> None:
         e["seconds"]["median"] for n in names for e in fo[n].values() if e["seconds"]["median"] is not None
     ]
     # runs that never completed reach the top of the panel (their timeout would flatten the rest)
-    cap = max([*finite, results["reference"]["fanout_s"]]) * 1.6
+    cap = max([*finite, results["reference"]["fanout_s"]]) * 2.0
     for i, name in enumerate(names):
         for j, scenario in enumerate(SCENARIOS):
             e = fo[name].get(scenario)
@@ -215,6 +237,90 @@ def _targets(results: dict[str, Any], misses: list[str]) -> list[str]:
     return [*lines, ""]
 
 
+def _ceiling(results: dict[str, Any]) -> list[str]:
+    """What granian allows with no framework, against the original and the target."""
+    rows = results.get("ceiling") or []
+    if not rows:
+        return []
+    names = [
+        c["name"]
+        for c in results["contenders"]
+        if c["name"] != ORIG and any(c["name"] in r["ratios"] for r in rows)
+    ]
+    head = " | ".join(_short(n).replace("\n", " ") for n in names)
+    lines = [
+        "### The ceiling",
+        "",
+        "How far can anything on granian get? The bare RSGI app (`bench/apps/webshoes_bare_rsgi.py`) "
+        "answers the same messages with the same replies and no framework at all: a dict for "
+        "routing, msgspec for JSON, its handlers on the event loop, each trigger encoded once and "
+        "queued per subscriber, served by granian as webshoes is served (one process, one event loop, "
+        "the same options). It is no usable server (no validation, no error handling), only a "
+        "measure of what granian itself delivers on this machine. The thread-hop variant runs `add` "
+        "through wirecore's thread pool, the hop webshoes makes for every plain (not `async`) "
+        "handler. Ratios to the original, from this run's medians:",
+        "",
+        f"| measure | target | {head} |",
+        "|---|---:|" + "---:|" * len(names),
+    ]
+    sentences = []
+    for row in rows:
+        target = row["target"]
+        lines.append(
+            f"| {row['label']} | >= {target:.0f}x | "
+            + " | ".join(_ratio(row["ratios"].get(n)) if n in row["ratios"] else "n/a" for n in names)
+            + " |"
+        )
+        inline, hop = row["ratios"].get(BARE), row["ratios"].get(BARE_THREAD)
+        what = row["label"]
+        if inline is None:
+            continue
+        if inline < target:
+            also = f" ({_ratio(hop)} with the thread hop)" if hop is not None else ""
+            sentences.append(
+                f"{what}: the bare app on granian reaches {_ratio(inline)} the original{also}, so the "
+                f"{target:.0f}x target asks for more than granian itself delivers here."
+            )
+        elif hop is not None and hop < target:
+            short = "just short of" if hop > 0.95 * target else "short of"
+            sentences.append(
+                f"{what}: with its handler on the event loop the bare app reaches {_ratio(inline)} the "
+                f"original; once the plain handler runs in a thread pool, as the issue requires, "
+                f"{_vs_bar(hop, target)}, {short} the {target:.0f}x target."
+            )
+        else:
+            also = f" ({_ratio(hop)} with the thread hop)" if hop is not None else ""
+            sentences.append(
+                f"{what}: the bare app reaches {_ratio(inline)} the original{also}, so granian leaves "
+                f"room for the {target:.0f}x target here."
+            )
+        ours = row["ratios"].get(OURS)
+        if ours is not None:
+            share = f" Ours runs at {100 * ours / inline:.0f}% of the bare app's speed"
+            if hop:
+                share += f", {100 * ours / hop:.0f}% of the thread-hop variant's"
+            sentences[-1] += share + "."
+        if row["what"] == "fanout":
+            fo = results["summary"]["fanout"]
+            costs = {
+                n: fo[n]["clean"]["server_us_per_push"]
+                for n in (OURS, BARE, ORIG)
+                if fo.get(n, {}).get("clean") and fo[n]["clean"]["server_us_per_push"]
+            }
+            if costs:
+                listed = ", ".join(f"{_word(n)} {_us(c)}" for n, c in costs.items())
+                alike = max(costs.values()) <= 1.25 * min(costs.values())
+                sentences[-1] += (
+                    f" Each delivered event costs the servers about the same CPU ({listed}, medians): "
+                    "with one WebSocket frame per event and subscriber, the frames are the work."
+                    if alike
+                    else f" Server CPU per delivered event (medians): {listed}."
+                )
+    lines.append("")
+    lines += [f"- {s}" for s in sentences]
+    return [*lines, ""]
+
+
 def _checks(results: dict[str, Any], misses: list[str]) -> list[str]:
     checks = [v for v in results["verdicts"] if v["kind"] == "check"]
     if not checks:
@@ -267,9 +373,9 @@ def _fanout_table(results: dict[str, Any]) -> list[str]:
     labels = _labels(results)
     lines = [
         "| implementation | subscribers | median time until all have the last | min - max | complete runs "
-        "| events received per healthy subscriber (min / median / max) | delivered events/s "
-        "| server CPU per delivered event |",
-        "|---|---|---:|---:|---:|---:|---:|---:|",
+        "| ratio to the original (its time / this) | events received per healthy subscriber "
+        "(min / median / max) | delivered events/s | server CPU per delivered event |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for name in [c["name"] for c in results["contenders"] if c["name"] in fo]:
         for scenario, words in SCENARIOS.items():
@@ -277,6 +383,8 @@ def _fanout_table(results: dict[str, Any]) -> list[str]:
             if e is None:
                 continue
             t = e["seconds"]
+            base = fo.get(ORIG, {}).get(scenario, {}).get("seconds", {}).get("median")
+            ratio = base / t["median"] if base and t["median"] else None
             time_text = (
                 _secs(t["median"])
                 if t["median"] is not None
@@ -285,7 +393,7 @@ def _fanout_table(results: dict[str, Any]) -> list[str]:
             lines.append(
                 f"| {labels[name]} | {words} | {time_text} | "
                 + (f"{_secs(t['min'])} - {_secs(t['max'])}" if t["median"] is not None else "n/a")
-                + f" | {e['complete_runs']}/{e['runs']} | "
+                + f" | {e['complete_runs']}/{e['runs']} | {_ratio(ratio)} | "
                 f"{e['received_min']} / {e['received_median']:.0f} / {e['received_max']} of {e['events']} | "
                 f"{_num(e['delivered_per_s'])} | {_us(e['server_us_per_push'])} |"
             )
@@ -348,7 +456,7 @@ def _stalled_notes(results: dict[str, Any]) -> list[str]:
 
 QUICK = (
     "> **Quick run** (`python bench/webshoes_bench.py --quick`): one short round of everything, a check "
-    "that both implementations start, answer and are measured. Its numbers vary too much to compare; "
+    "that every contender starts, answers and is measured. Its numbers vary too much to compare; "
     "`python bench/webshoes_bench.py` measures."
 )
 
@@ -362,7 +470,8 @@ def write(results: dict[str, Any]) -> list[Path]:
         "",
         "This repository's webshoes (`packages/webshoes`: the webshoes API on wirecore, served by "
         "granian) against the original `webshoes==1.0.0` from PyPI (aiohttp), on the same machine, in "
-        "the same run. The page, the chart and `" + RESULTS_NAME + "` in the repository are written by "
+        "the same run, with a bare RSGI app on granian beside them as the ceiling (no framework). The "
+        "page, the chart and `" + RESULTS_NAME + "` in the repository are written by "
         "the benchmark itself; do not edit them by hand.",
         "",
         "Reproduce from the repository root:",
@@ -394,6 +503,7 @@ def write(results: dict[str, Any]) -> list[Path]:
         "noise). Verdicts on medians over the rounds.",
         "",
         *_targets(results, misses),
+        *_ceiling(results),
         *_checks(results, misses),
         f"![webshoes against the original]({PNG.relative_to(DOCS).as_posix()})",
         "",
@@ -403,10 +513,17 @@ def write(results: dict[str, Any]) -> list[Path]:
         "registered as in the README (`register('cmd', 'cmd', 'q', 'evt', 'r', {...})`) with a plain "
         "(not `async`) handler `add` returning `{'result': int(q.a) + int(q.b)}`, and a handler `fire` "
         "that triggers events from a thread of its own with `ctx.wsa.triggerEvent`. Ours runs under "
-        "this Python, the original under its virtual environment's. Every measurement starts a fresh "
-        f"server; the two alternate (A B A B ...) over {_rounds(cfg['rounds'])}. Each server is checked "
-        'first: `GET /cmd/add?a=3&b=4` must answer `{"result": 7}`, and every WebSocket connection\'s '
-        "first reply is decoded and compared in full.",
+        "this Python, the original under its virtual environment's. "
+        + (
+            "The bare RSGI apps (`bench/apps/webshoes_bare_rsgi.py`, see the ceiling above) run under "
+            "this Python too, on granian with the options wirecore gives it. "
+            if any(c["name"] in (BARE, BARE_THREAD) for c in results["contenders"])
+            else ""
+        )
+        + "Every measurement starts a fresh "
+        f"server; the contenders alternate (A B A B ...) over {_rounds(cfg['rounds'])}. Each server is "
+        'checked first: `GET /cmd/add?a=3&b=4` must answer `{"result": 7}`, and every WebSocket '
+        "connection's first reply is decoded and compared in full.",
         "",
         "CPU columns are percent of one core over the measured run: the load generator's, the "
         "server's (its process, all threads), and what the rest of the machine used meanwhile (other "
@@ -493,6 +610,9 @@ def write(results: dict[str, Any]) -> list[Path]:
         "- Ours serves with granian (Rust threads for the network, the Python event loop in one "
         "thread) and runs plain handlers in a thread pool; the original is one aiohttp event loop, "
         "running plain handlers on it. Ours can use more than one core; the original cannot.",
+        "- The bare RSGI apps are not contenders for the targets: they show what granian allows for "
+        "this protocol with no framework, so how much of a gap is the framework's and how much "
+        "granian's.",
         "- The benchmark never takes part in pass/fail: `nox -s bench_webshoes` runs it on demand.",
         "",
     ]
