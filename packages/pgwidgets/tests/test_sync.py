@@ -1,4 +1,5 @@
-"""The blocking facade: same behaviour, no await; handlers run in worker threads."""
+"""The blocking facade: same behaviour, no await; handlers run on callback threads
+(test_sync_threads.py checks which)."""
 
 from __future__ import annotations
 
@@ -60,7 +61,8 @@ def test_sync_build_click_and_headless_session(app: sync.Application, browsers: 
 
     @app.on_connect
     def setup(session: sync.Session) -> None:
-        seen["thread"] = threading.current_thread().name
+        seen["thread"] = threading.current_thread()
+        seen["session_thread"] = session.get_session_thread()
         W = session.get_widgets()
         top = W.TopLevel(title="sync")
         label = W.Label("waiting")
@@ -87,7 +89,8 @@ def test_sync_build_click_and_headless_session(app: sync.Application, browsers: 
     browsers.run(b.fire(b.find("Button")[0], "activated"))
     assert clicked.wait(5)
     assert seen["label"].get_text() == "pressed"
-    assert seen["thread"].startswith("pgwidgets-handler")
+    assert seen["thread"] is seen["session_thread"]  # per_session: the session's own thread
+    assert seen["thread"].name.startswith("pgwidgets-session-")
 
     headless = app.create_session()
     W = headless.get_widgets()

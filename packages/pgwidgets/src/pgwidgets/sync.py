@@ -1,9 +1,15 @@
 """pgwidgets.sync: a blocking facade over :mod:`pgwidgets.async_`.
 
 The async application runs on an event loop in a background thread. Every widget method and
-constructor blocks until the browser answers; handlers (``on_connect``, callbacks) run in worker
-threads, under the same concurrency mode as async (``per_session``: one at a time per session;
-``serialized``: one at a time overall; ``concurrent``: freely)::
+constructor blocks until the browser answers. Handlers (``on_connect``, ``on_disconnect``,
+callbacks) and ``Session.gui_do`` jobs run on threads that depend on ``concurrency_handling``:
+
+- ``"per_session"`` (default): each session has one callback thread of its own
+  (``session.get_session_thread()``) that runs them in order;
+- ``"serialized"``: the thread that calls ``app.run()`` or ``app.process_events(timeout)``;
+- ``"concurrent"``: a new thread for each one.
+
+::
 
     from pgwidgets.sync import Application
 
@@ -26,7 +32,10 @@ import concurrent.futures
 import contextlib
 import functools
 import inspect
+import logging
+import queue
 import threading
+import time
 from collections.abc import Callable, Coroutine, Iterator
 from typing import Any, TypeVar
 
@@ -43,31 +52,122 @@ Widgets = _aio.Widgets
 
 
 class _Runner:
-    """The event loop thread and the worker threads of one sync Application."""
+    """The event loop thread of one started sync Application."""
 
-    def __init__(self, workers: int) -> None:
+    def __init__(self) -> None:
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self._main, name="pgwidgets-loop", daemon=True)
-        self.pool = concurrent.futures.ThreadPoolExecutor(workers, thread_name_prefix="pgwidgets-handler")
+        self.waiting: set[concurrent.futures.Future[Any]] = set()
         self.thread.start()
 
     def _main(self) -> None:
         asyncio.set_event_loop(self.loop)
-        self.loop.run_forever()
+        try:
+            self.loop.run_forever()
+        finally:  # what is left (a connection handler...) is cancelled, then the loop is closed
+            tasks = asyncio.all_tasks(self.loop)
+            for task in tasks:
+                task.cancel()
+            if tasks:
+                self.loop.run_until_complete(asyncio.wait(tasks, timeout=1))
+            self.loop.run_until_complete(self.loop.shutdown_default_executor())
+            self.loop.close()
 
-    def run(self, coro: Coroutine[Any, Any, T], timeout: float | None = None) -> T:
+    def submit(self, coro: Coroutine[Any, Any, T]) -> concurrent.futures.Future[T]:
         if threading.current_thread() is self.thread:
             coro.close()
             raise RuntimeError("pgwidgets.sync calls block: do not make them on the event loop thread")
-        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
+        try:
+            fut = asyncio.run_coroutine_threadsafe(coro, self.loop)
+        except RuntimeError:  # the loop is closed
+            coro.close()
+            raise RuntimeError("the application is closed") from None
+        self.waiting.add(fut)
+        fut.add_done_callback(self.waiting.discard)
+        if self.loop.is_closed():  # closed meanwhile: stop() may not have seen this one
+            fut.cancel()
+        return fut
 
-    async def in_thread(self, fn: Callable[..., Any], *args: Any) -> Any:
-        return await self.loop.run_in_executor(self.pool, functools.partial(fn, *args))
+    def run(self, coro: Coroutine[Any, Any, T], timeout: float | None = None) -> T:
+        return self.submit(coro).result(timeout)
 
     def stop(self) -> None:
         self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join(5)
-        self.pool.shutdown(wait=False, cancel_futures=True)
+        for fut in self.waiting.copy():  # calls the stopped loop will never answer
+            fut.cancel()
+
+
+class _Job:
+    """A call to make on a callback thread, and the future of its result."""
+
+    __slots__ = ("fn", "future")
+
+    def __init__(self, fn: Callable[[], Any]) -> None:
+        self.fn = fn
+        self.future: concurrent.futures.Future[Any] = concurrent.futures.Future()
+
+    def run(self) -> None:
+        """Call ``fn`` into the future (unless it was cancelled). KeyboardInterrupt and SystemExit
+        are raised again after that, so Ctrl-C still stops ``app.run()``."""
+        if not self.future.set_running_or_notify_cancel():
+            return
+        try:
+            result = self.fn()
+        except Exception as exc:
+            self.future.set_exception(exc)
+        except BaseException as exc:
+            self.future.set_exception(RuntimeError(f"interrupted by {exc!r}"))
+            raise
+        else:
+            self.future.set_result(result)
+
+
+def _run_logged(job: _Job, logger: logging.Logger) -> None:
+    try:
+        job.run()
+    except BaseException:
+        logger.error("Exception in callback thread", exc_info=True)
+
+
+class _SessionThread(threading.Thread):
+    """A session's callback thread (``per_session``): runs its queued jobs one by one, in order."""
+
+    def __init__(self, name: str, logger: logging.Logger) -> None:
+        super().__init__(name=name, daemon=True)
+        self.logger = logger
+        self.jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+        self.lock = threading.Lock()
+        self.stopped = False
+
+    def put(self, job: _Job) -> bool:
+        with self.lock:
+            if not self.stopped:
+                self.jobs.put(job)
+            return not self.stopped
+
+    def stop(self) -> None:
+        """End the thread once the jobs queued so far have run."""
+        with self.lock:
+            if not self.stopped:
+                self.stopped = True
+                self.jobs.put(None)
+
+    def run(self) -> None:
+        while (job := self.jobs.get()) is not None:
+            _run_logged(job, self.logger)
+
+
+class _AsyncApplication(_aio.Application):
+    """The async Application, telling the sync one when a session ends (to end its thread)."""
+
+    def __init__(self, ended: Callable[[_aio.Session], None], *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._ended = ended
+
+    def _forget_session(self, session: _aio.Session) -> None:
+        super()._forget_session(session)
+        self._ended(session)
 
 
 def _unwrap(value: Any) -> Any:
@@ -129,16 +229,16 @@ class Widget:
         return self._w
 
     def on(self, action: str, handler: Callable[..., Any], *extra_args: Any, **extra_kwargs: Any) -> None:
-        """Call ``handler(*callback_args, *extra_args, **extra_kwargs)`` (in a worker thread)."""
-        self._app._run(self._w.on(action, self._app._threaded(handler), *extra_args, **extra_kwargs))
+        """Call ``handler(*callback_args, *extra_args, **extra_kwargs)`` on a callback thread."""
+        handler = self._app._threaded(handler, self._w.session)
+        self._app._run(self._w.on(action, handler, *extra_args, **extra_kwargs))
 
     def add_callback(
         self, action: str, handler: Callable[..., Any], *extra_args: Any, **extra_kwargs: Any
     ) -> None:
-        """Call ``handler(widget, *callback_args, *extra_args, **extra_kwargs)`` (in a worker thread)."""
-        self._app._run(
-            self._w.add_callback(action, self._app._threaded(handler), *extra_args, **extra_kwargs)
-        )
+        """Call ``handler(widget, *callback_args, *extra_args, **extra_kwargs)`` on a callback thread."""
+        handler = self._app._threaded(handler, self._w.session)
+        self._app._run(self._w.add_callback(action, handler, *extra_args, **extra_kwargs))
 
     def __getattr__(self, name: str) -> Any:
         attr = getattr(self._w, name)
@@ -189,6 +289,7 @@ class Session:
         self._app = app
         self._s = session
         self._ns: _SyncNamespace | None = None
+        self._thread: _SessionThread | None = None
 
     def __repr__(self) -> str:
         return repr(self._s)
@@ -243,26 +344,59 @@ class Session:
         else:
             self._app._run(cm.__aexit__(None, None, None))
 
-    def gui_do(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> concurrent.futures.Future[Any]:
-        """Run ``fn`` in a worker thread under this session's concurrency rules; returns a future."""
+    def get_session_thread(self) -> threading.Thread | None:
+        """The thread that runs this session's handlers and ``gui_do`` jobs: its own thread
+        (``per_session``), the one that last called ``app.run()``/``process_events()``
+        (``serialized``) or None (``concurrent``, or the application is not running)."""
+        mode = self._app._async._concurrency
+        if mode == "per_session":
+            return self._callback_thread()
+        return self._app._pump_thread if mode == "serialized" else None
+
+    def _callback_thread(self) -> _SessionThread | None:
+        """This session's thread (``per_session``), started on first use."""
         app = self._app
+        with app._lock:
+            if self._thread is None and app._runner is not None and not self._s.closed:
+                self._thread = _SessionThread(f"pgwidgets-session-{self.id}", app._async._logger)
+                self._thread.start()
+            return self._thread
 
-        async def job() -> Any:
-            assert app._runner is not None
-            call = functools.partial(fn, *args, **kwargs)
-            lock = app._async._lock_for(self._s)
-            if lock is None:
-                return await app._runner.in_thread(call)
-            async with lock:
-                return await app._runner.in_thread(call)
+    def _stop_thread(self) -> _SessionThread | None:
+        with self._app._lock:
+            thread, self._thread = self._thread, None
+        if thread is not None:
+            thread.stop()
+        return thread
 
+    def gui_do(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> concurrent.futures.Future[Any]:
+        """Queue ``fn(*args, **kwargs)`` for this session's callback thread (``concurrent``: a new
+        thread) and return at once with a future of its result. An exception is logged too."""
+        app = self._app
         if app._runner is None:
             raise RuntimeError("the application is not started")
-        return asyncio.run_coroutine_threadsafe(job(), app._runner.loop)
+        fut = app._submit(self._s, functools.partial(fn, *args, **kwargs))
+        fut.add_done_callback(functools.partial(app._log_failure, "gui_do function"))
+        return fut
 
     def gui_call(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        """:meth:`gui_do` and wait for the result."""
-        return self.gui_do(fn, *args, **kwargs).result()
+        """Run ``fn(*args, **kwargs)`` on this session's callback thread and return its result.
+        On that thread itself (and in ``concurrent`` mode) it is called directly."""
+        app = self._app
+        runner = app._runner
+        if runner is None:
+            raise RuntimeError("the application is not started")
+        if threading.current_thread() is runner.thread:
+            raise RuntimeError("gui_call blocks: do not call it on the event loop thread")
+        mode = app._async._concurrency
+        here = threading.current_thread()
+        if (
+            mode == "concurrent"
+            or (mode == "per_session" and here is self._thread)
+            or (mode == "serialized" and here is app._pump_thread)
+        ):
+            return fn(*args, **kwargs)
+        return app._submit(self._s, functools.partial(fn, *args, **kwargs)).result()
 
 
 class Application:
@@ -279,22 +413,35 @@ class Application:
         logger: Any = None,
         **options: Any,
     ) -> None:
-        self._async = _aio.Application(
-            ws_port, http_port, host, http_server, concurrency_handling, max_sessions, logger, **options
+        self._async = _AsyncApplication(
+            self._session_ended,
+            ws_port,
+            http_port,
+            host,
+            http_server,
+            concurrency_handling,
+            max_sessions,
+            logger,
+            **options,
         )
         self._runner: _Runner | None = None
         self._sessions: dict[int, Session] = {}
         self._widgets_map: dict[int, Widget] = {}
         self._lock = threading.Lock()
         self._stop = threading.Event()
+        self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()  # serialized mode's queue
+        self._pump_thread: threading.Thread | None = None  # the last to call run/process_events
+        self._run_thread: threading.Thread | None = None  # the one in run()
+        self._threads: set[threading.Thread] = set()  # concurrent mode's running threads
 
     # wrapping ----------------------------------------------------------------------------------
 
     def _run(self, coro: Coroutine[Any, Any, T]) -> T:
-        if self._runner is None:
+        runner = self._runner
+        if runner is None:
             coro.close()
             raise RuntimeError("the application is not started: call app.start() or app.run() first")
-        return self._runner.run(coro)
+        return runner.run(coro)
 
     def _widget(self, widget: _aio.Widget) -> Widget:
         with self._lock:
@@ -310,24 +457,68 @@ class Application:
                 proxy = self._sessions[id(session)] = Session(self, session)
             return proxy
 
-    def _threaded(self, handler: Callable[..., Any]) -> Callable[..., Any]:
-        """An async handler that runs the sync ``handler`` in a worker thread (awaiting it, so the
-        async layer's concurrency lock covers it). A coroutine function is used as it is (it runs
-        on the event loop and receives the async objects)."""
+    def _session_ended(self, session: _aio.Session) -> None:
+        """Called on the loop when a session ends: its thread ends after the jobs it holds."""
+        with self._lock:
+            proxy = self._sessions.get(id(session))
+            if proxy is None or proxy._s is not session:
+                return
+            del self._sessions[id(session)]
+        proxy._stop_thread()
+
+    def _submit(self, session: _aio.Session, fn: Callable[[], Any]) -> concurrent.futures.Future[Any]:
+        """Hand ``fn`` to the callback thread of ``session`` under the concurrency mode."""
+        job = _Job(fn)
+        mode = self._async._concurrency
+        if mode == "per_session":
+            own = self._session(session)._callback_thread()
+            if own is None or not own.put(job):
+                job.future.set_exception(RuntimeError(f"session {session.id!r} has ended"))
+        elif mode == "serialized":
+            self._jobs.put(job)
+        else:
+            thread = threading.Thread(target=self._run_alone, args=(job,), name="pgwidgets-callback")
+            thread.daemon = True
+            with self._lock:
+                self._threads.add(thread)
+            thread.start()
+        return job.future
+
+    def _run_alone(self, job: _Job) -> None:
+        try:
+            _run_logged(job, self._async._logger)
+        finally:
+            with self._lock:
+                self._threads.discard(threading.current_thread())
+
+    def _log_failure(self, what: str, fut: concurrent.futures.Future[Any]) -> None:
+        if not fut.cancelled() and fut.exception() is not None:
+            self._async._logger.error("Exception in %s", what, exc_info=fut.exception())
+
+    def _threaded(
+        self, handler: Callable[..., Any], session: _aio.Session | None = None
+    ) -> Callable[..., Any]:
+        """An async handler that runs the sync ``handler`` on the callback thread of ``session``
+        (default: its first argument) and awaits it, so the async layer's concurrency lock covers
+        it. A coroutine function is used as it is (it runs on the loop with the async objects)."""
         if inspect.iscoroutinefunction(handler):
             return handler
 
         async def run_in_thread(*args: Any, **kwargs: Any) -> Any:
-            assert self._runner is not None
-            wrapped = [_wrap(a, self) for a in args]
-            return await self._runner.in_thread(functools.partial(handler, **kwargs), *wrapped)
+            call = functools.partial(handler, *[_wrap(a, self) for a in args], **kwargs)
+            fut = self._submit(session if session is not None else args[0], call)
+            try:
+                return await asyncio.wrap_future(fut)
+            except asyncio.CancelledError:  # the app is closing: still log what the handler raises
+                fut.add_done_callback(functools.partial(self._log_failure, "callback handler"))
+                raise
 
         return run_in_thread
 
     # configuration -------------------------------------------------------------------------------
 
     def on_connect(self, handler: F) -> F:
-        """Register the handler run (in a worker thread) with each new Session."""
+        """Register the handler run (on the session's callback thread) with each new Session."""
         self._async.on_connect(self._threaded(handler))
         return handler
 
@@ -384,34 +575,93 @@ class Application:
     def start(self) -> None:
         """Start the servers (in the background); returns at once."""
         if self._runner is None:
-            self._runner = _Runner(workers=32)
+            self._jobs = queue.SimpleQueue()
+            self._runner = _Runner()
         self._stop.clear()
         self._run(self._async.start())
 
     def close(self) -> None:
-        """Close every browser and stop the servers."""
+        """Close every browser, stop the servers and end the callback threads."""
         runner = self._runner
         if runner is None:
             return
         try:
-            runner.run(self._async.close(), timeout=10)
+            done = runner.submit(self._async.close())
+            end = time.monotonic() + 10
+            here = threading.current_thread()
+            if self._async._concurrency == "serialized" and self._run_thread in (None, here):
+                while not done.done() and time.monotonic() < end:  # serve on_disconnect handlers
+                    self.process_events(0.02)
+            done.result(max(0.0, end - time.monotonic()))
         finally:
             self._runner = None
-            runner.stop()
             self._stop.set()
+            with self._lock:
+                proxies = list(self._sessions.values())
+                threads = list(self._threads)
+            threads += [t for t in (p._stop_thread() for p in proxies) if t is not None]
+            while True:  # serialized: drop what is queued and wake run()/process_events()
+                try:
+                    job = self._jobs.get_nowait()
+                except queue.Empty:
+                    break
+                if job is not None:
+                    job.future.cancel()
+            self._jobs.put(None)
+            end = time.monotonic() + 3
+            for thread in threads:
+                if thread is not threading.current_thread():
+                    thread.join(max(0.0, end - time.monotonic()))
+                    if thread.is_alive():
+                        self._async._logger.warning(
+                            "callback thread %s still runs after close()", thread.name
+                        )
+            runner.stop()
 
     def run(self) -> None:
-        """Start and block until close() or Ctrl-C."""
+        """Start if needed and block until close() or Ctrl-C. In ``serialized`` mode the handlers
+        run here, on the calling thread."""
         if self._runner is None:
             self.start()
+        self._run_thread = threading.current_thread()
         try:
-            while not self._stop.wait(0.5):
-                pass
+            if self._async._concurrency == "serialized":
+                while not self._stop.is_set():
+                    self.process_events(0.5)
+            else:
+                while not self._stop.wait(0.5):
+                    pass
         except KeyboardInterrupt:
             pass
         finally:
+            self._run_thread = None
             self.close()
 
     def process_events(self, timeout: float = 0) -> None:
-        """Compatibility with the original: everything runs in the background; this just waits."""
-        self._stop.wait(timeout)
+        """``serialized`` mode: run the queued handlers and ``gui_do`` jobs on this thread for
+        ``timeout`` seconds (returning early only when the app closes); ``0`` runs what is queued
+        now and returns. Other modes: handlers have their own threads, so this just waits."""
+        if self._async._concurrency != "serialized":
+            self._stop.wait(timeout)
+            return
+        self._pump_thread = threading.current_thread()
+        jobs = self._jobs
+        if timeout <= 0:
+            for _ in range(jobs.qsize()):
+                try:
+                    job = jobs.get_nowait()
+                except queue.Empty:
+                    return
+                if job is None:
+                    return
+                job.run()
+            return
+        end = time.monotonic() + timeout
+        while (left := end - time.monotonic()) > 0:
+            try:
+                job = jobs.get(timeout=left)
+            except queue.Empty:
+                return
+            if job is None:
+                return
+            job.run()
