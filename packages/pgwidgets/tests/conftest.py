@@ -47,6 +47,8 @@ class FakeBrowser:
         self.chunked: list[dict[str, Any]] = []  # finished ones: announcement and chunk sizes
         self.misplaced: list[Any] = []  # binary announcements inside a JSON array (the page drops them)
         self.throwing: set[str] = set()  # constructor arguments that make the "JS" constructor throw
+        # answers to calls: answer(browser, widget, msg) -> the value of the result (None: no value)
+        self.answer: Callable[[FakeBrowser, FakeWidget, dict[str, Any]], Any] | None = None
 
     async def connect(self, wait_session: bool = True) -> FakeBrowser:
         headers = {"Origin": self.origin} if self.origin else None
@@ -166,7 +168,8 @@ class FakeBrowser:
             w.calls.append((msg["method"], msg["args"]))
             if msg["method"] == "destroy":
                 del self.widgets[msg["wid"]]
-            return {"type": "result", "id": mid}
+            value = self.answer(self, w, msg) if self.answer is not None else None
+            return {"type": "result", "id": mid, **({"value": value} if value is not None else {})}
         if kind in ("register-font", "set-default-font", "open-url"):
             return {"type": "result", "id": mid}
         if kind == "batch":

@@ -337,6 +337,7 @@ class Session:
                     Widget.__init__(widget, self)
                     widget._wid, widget._alive = wid, True
                     self._widgets[wid] = widget  # known, but not replayed (the browser made it)
+                    self._bump_wid(wid + 1)  # the browser took this id: never allocate it again
                 return widget
             return {k: self._resolve(v) for k, v in value.items()}
         if type(value) is list:
@@ -797,8 +798,14 @@ def build_replay(session: Session, new_mid: Callable[[], int]) -> list[dict[str,
         out.append(P.create(new_mid(), wid, w._js_class, w._ctor_args))
         for args in w._cursors.values():  # before set_cursor can name one
             out.append(P.call(new_mid(), wid, "add_cursor", args))
+        skip: frozenset[str] = frozenset()
+        replay_model = getattr(w, "_replay_model", None)
+        if replay_model is not None:  # a Python-side model (TextSource): textsource.py
+            msgs, skip = replay_model(new_mid)
+            emitted.update(m["wid"] for m in msgs if m["type"] == "create")
+            out.extend(msgs)
         for key in w._dirty:
-            if key == "visible" or key in DEFERRED_KEYS or key not in w._replay_set:
+            if key == "visible" or key in DEFERRED_KEYS or key in skip or key not in w._replay_set:
                 continue
             if key in w._ctor_state and w._ctor_state[key] == w._state.get(key):
                 continue

@@ -22,6 +22,7 @@ from .. import defs
 from ..classify import RESETS_CONTENT, TEXT_RESETS, Kind, MethodSpec, classify
 from ..protocol import Buffer
 from ..protocol import call as call_msg
+from .textsource import TextSourceMixin
 
 if TYPE_CHECKING:
     from .application import Application, Session
@@ -789,6 +790,7 @@ MIXINS: dict[str, type] = {
     "ToolBar": _ToolBarMixin,
     "Timer": _TimerMixin,
     "Image": _ImageMixin,
+    "TextSource": TextSourceMixin,
 }
 
 
