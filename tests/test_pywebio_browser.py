@@ -204,7 +204,11 @@ def open_app(page: Any, server: ServerThread, app: str) -> Any:
 
 
 def expect_text(page: Any, text: str, timeout: int = WAIT) -> None:
-    page.get_by_text(text, exact=True).first.wait_for(timeout=timeout)
+    try:
+        page.get_by_text(text, exact=True).first.wait_for(timeout=timeout)
+    except Exception as exc:
+        shown = page.evaluate("document.body.innerText")
+        raise AssertionError(f"{text!r} not shown within {timeout} ms; the page shows:\n{shown}") from exc
 
 
 # ---------------------------------------------------------------------------------------------- tests
@@ -373,7 +377,8 @@ def test_bmi_demo_on_the_wirecore_backend(page: Any) -> None:
         page.set_default_timeout(WAIT)
         page.goto(server.url + "/")
         page.get_by_label("Height (cm)").fill("abc")
-        page.get_by_label("Weight (kg)").fill("60")
+        page.get_by_label("Weight (kg)").fill("60")  # leaving the height field validates it
+        expect_text(page, "Please enter a number.")
         page.get_by_role("button", name="Submit").click()
         expect_text(page, "Please enter a number.")
         page.get_by_label("Height (cm)").fill("170")

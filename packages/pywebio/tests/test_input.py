@@ -70,14 +70,14 @@ def test_number_is_converted_and_bad_numbers_rejected(monkeypatch: pytest.Monkey
     update = s.of("update_input")[0]
     assert update == {
         "target_name": "data",
-        "attributes": {"valid_status": False, "invalid_feedback": "Please enter an integer"},
+        "attributes": {"valid_status": False, "invalid_feedback": "Please enter an integer."},
     }
 
 
 def test_float_and_chinese_message(monkeypatch: pytest.MonkeyPatch) -> None:
     s = session(monkeypatch, submit({"data": "abc"}), submit({"data": "2.5"}), language="zh-CN")
     assert input("x", type=FLOAT) == 2.5
-    assert s.of("update_input")[0]["attributes"]["invalid_feedback"] == "请输入数字"
+    assert s.of("update_input")[0]["attributes"]["invalid_feedback"] == "请输入数字。"
 
 
 def test_validate_on_submit_and_blur(monkeypatch: pytest.MonkeyPatch) -> None:

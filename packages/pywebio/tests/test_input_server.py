@@ -56,7 +56,7 @@ def test_thread_app_validation_round_trips(serve: Any, backend: str) -> None:
         b.input_event(task, "blur", "data", -1)
         assert invalid_message(b, task) == "must be positive"
         b.submit(task, {"data": "abc"})
-        assert invalid_message(b, task) == "Please enter an integer"
+        assert invalid_message(b, task) == "Please enter an integer."
         b.submit(task, {"data": 30})
         b.expect("destroy_form", task_id=task)
 

@@ -85,6 +85,21 @@ def test_pin_read_and_write(s: FakeSession) -> None:
     ]
 
 
+def test_probing_pin_for_private_attributes_reads_nothing(s: FakeSession) -> None:
+    """Test runners and ``inspect`` probe module globals; ``pin`` must not answer with a read.
+
+    Without a session such a read would start a script-mode server and wait for a browser.
+    """
+    import inspect
+
+    assert getattr(pin, "_mock_name", None) is None
+    assert not hasattr(pin, "_pytestfixturefunction")
+    assert inspect.unwrap(pin) is pin
+    assert s.commands == []
+    assert pin["_a"] is None  # a pin named with "_" is still read by subscript
+    assert s.of("pin_values") == [{"names": ["_a"]}]
+
+
 def test_get_pin_values(s: FakeSession) -> None:
     assert get_pin_values(["a", "n", "zzz"]) == {"a": "x", "n": 3}
 

@@ -299,8 +299,9 @@ def embed_deep(value: Any) -> Any:
 # The form round trip
 
 _MESSAGES = {
-    "en": {"int": "Please enter an integer", "float": "Please enter a number"},
-    "zh": {"int": "请输入整数", "float": "请输入数字"},
+    # the same words the browser shows for its own checks
+    "en": {"int": "Please enter an integer.", "float": "Please enter a number."},
+    "zh": {"int": "请输入整数。", "float": "请输入数字。"},
 }
 
 # onchange context per task: the item name an input_update() without name refers to

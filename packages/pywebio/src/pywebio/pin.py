@@ -196,7 +196,10 @@ class Pin:
     _instance: Pin | None = None
 
     def __getattr__(self, name: str) -> Any:
-        if name.startswith("__"):
+        # Tools probe objects for private attributes (pytest asks for ``_mock_name``,
+        # ``inspect.unwrap`` for ``__wrapped__``): such a probe must not start a session.
+        # A pin whose name starts with "_" is still read as ``pin["_name"]``.
+        if name.startswith("_"):
             raise AttributeError(name)
         check_scope_name(name)
         return _read_one(name)

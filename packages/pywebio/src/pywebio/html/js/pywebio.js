@@ -1133,13 +1133,13 @@
           var v = item.get();
           if (TEXT_TYPES.indexOf(item.type) >= 0 && (v === "" || v === null)) return;
           if (item.isFile) return;
-          sendEvent("input_event", taskId, { event_name: "blur", name: s.name, value: numberSafe(v) });
+          sendEvent("input_event", taskId, { event_name: "blur", name: s.name, value: typedText(item, v) });
         });
       }
       if (s.onchange) {
         item.onEvent(function (kind) {
           if (kind !== "change" || item.isFile) return;
-          sendEvent("input_event", taskId, { event_name: "change", name: s.name, value: numberSafe(item.get()) });
+          sendEvent("input_event", taskId, { event_name: "change", name: s.name, value: typedText(item, item.get()) });
         });
       }
       if (s.type === "actions" && idx === inputs.length - 1 &&
@@ -1168,6 +1168,9 @@
   }
 
   function numberSafe(v) { return typeof v === "number" && isNaN(v) ? null : v; }
+  // A number field holding text that is not a number sends that text, so the server's
+  // validation answers "Please enter a number." instead of validating an empty value.
+  function typedText(item, v) { return typeof v === "number" && isNaN(v) ? item.control.value : v; }
 
   FormCard.prototype.autoFocus = function () {
     var first = this.order.filter(function (i) { return i.spec.auto_focus; })[0];
