@@ -91,6 +91,9 @@ def test_click_type_and_reload(make_app: Callable[..., Application], page: Any) 
     page.locator("input").first.fill("typed in Chromium")
     wait_until(lambda: state["entry"].get_text() == "typed in Chromium", "the entry's text in Python")
     assert "token" not in page.url  # the credentials stay out of the address bar
+    stored = "sessionStorage.getItem('pgwidgets_session_token')"
+    token = page.evaluate(stored)
+    assert token and token != state["session"].token  # the tab's own token, not the link's
 
     page.reload()
     page.get_by_text("clicks: 1").wait_for()  # same tree, same state
@@ -98,6 +101,7 @@ def test_click_type_and_reload(make_app: Callable[..., Application], page: Any) 
     page.get_by_text("Count", exact=True).click()  # callbacks survive the rebuild
     page.get_by_text("clicks: 2").wait_for()
     assert len(app.sessions) == 1
+    assert page.evaluate(stored) not in (token, None)  # renewed on every connection
 
 
 def test_pipelined_widgets_of_every_class_take_their_own_ids(

@@ -129,9 +129,9 @@ class FakeBrowser:
             if self.session_id is not None and self.token is not None:
                 reply.update(session_id=self.session_id, token=self.token)
             return reply
-        if kind == "session-info":
+        if kind == "session-info":  # the page stores the credentials, then reports its viewport
             self.session_id, self.token = msg["session_id"], msg["token"]
-            return None
+            return {"type": "viewport", "width": 1280, "height": 720}
         if kind == "reconstruct-start":
             self.widgets.clear()
             self.next_id = msg["next_wid"]

@@ -150,7 +150,7 @@ async def test_credentials(make_app: Any, browser_factory: Any) -> None:
     app: Application = await make_app(max_sessions=None)
     b = await browser_factory(app)
     session = app.sessions[b.session_id]
-    assert len(session.token) >= 40 and b.token == session.token
+    assert len(session.token) >= 40 and len(b.token) >= 40 and b.token != session.token
 
     wrong = FakeBrowser(app.ws_url, session_id=b.session_id, token="guessed")
     await wrong.connect(wait_session=False)
@@ -161,6 +161,56 @@ async def test_credentials(make_app: Any, browser_factory: Any) -> None:
     stranger = await browser_factory(app, session_id=999, token="mine")
     assert stranger.session_id != 999 and stranger.token != "mine"
     assert 999 not in app.sessions
+
+
+async def test_tokens_rotate_and_expire(make_app: Any, browser_factory: Any) -> None:
+    app: Application = await make_app(max_sessions=None, token_lifetime=0.5)
+    b = await browser_factory(app)
+    session = app.sessions[b.session_id]
+    first = b.token
+    await b.close()
+
+    async def refused(token: str) -> bool:
+        probe = FakeBrowser(app.ws_url, session_id=session.id, token=token)
+        await probe.connect(wait_session=False)
+        await probe.wait_for(lambda: probe.close_code is not None or probe.token != token, "an answer")
+        await probe.close()
+        return probe.close_code == 4001
+
+    # the browser comes back with its token and is given a new one; the old one then stops working
+    again = await browser_factory(app, session_id=session.id, token=first)
+    assert again.session_id == session.id and again.token not in (first, session.token)
+    await again.wait_for(lambda: again.widgets == {} and not again.reconstructing, "rebuilt")
+    await again.close()
+    assert await refused(first)
+
+    # a browser's token lapses token_lifetime after it leaves; the link token does not
+    await asyncio.sleep(0.7)
+    assert await refused(again.token)
+    link = await browser_factory(app, session_id=session.id, token=session.token)
+    assert link.session_id == session.id
+    await link.close()
+
+    # rotate_token() retires the link (as in get_url()) but not the browsers' own tokens
+    old_link = session.token
+    assert session.rotate_token() != old_link and session.get_url().endswith(session.token)  # type: ignore[union-attr]
+    assert await refused(old_link)
+    back = await browser_factory(app, session_id=session.id, token=link.token)
+    assert back.session_id == session.id
+
+
+async def test_a_copied_tab_gets_its_own_token(make_app: Any, browser_factory: Any) -> None:
+    """A duplicated tab presents the token of a tab that is still open: both keep working."""
+    app: Application = await make_app(max_sessions=None)
+    tab = await browser_factory(app)
+    copy = await browser_factory(app, session_id=tab.session_id, token=tab.token)
+    assert copy.session_id == tab.session_id and copy.token != tab.token
+    await tab.close()
+    await copy.close()
+    for token in (tab.token, copy.token):
+        back = await browser_factory(app, session_id=tab.session_id, token=token)
+        assert back.session_id == tab.session_id
+        await back.close()
 
 
 async def test_max_sessions_holds_new_browsers_and_reconnects(make_app: Any, browser_factory: Any) -> None:

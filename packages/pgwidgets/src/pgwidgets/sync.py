@@ -310,6 +310,10 @@ class Session:
     def get_url(self) -> str | None:
         return self._s.get_url()
 
+    def rotate_token(self) -> str:
+        """Replace the link token; see :meth:`pgwidgets.async_.Session.rotate_token`."""
+        return self._s.rotate_token()
+
     def get_widgets(self) -> Any:
         """Widget classes bound to this session: ``W.Button("x")`` blocks and returns the widget."""
         if self._ns is None:

@@ -6,7 +6,6 @@ import asyncio
 import base64
 import collections
 import contextlib
-import hmac
 import inspect
 import ipaddress
 import json
@@ -165,6 +164,9 @@ class Application:
     :param max_upload_size: the most bytes one file drop or FileDialog upload may announce.
     :param session_timeout: close a session that has had no browser for this many seconds
         (``None``: sessions live until closed, like the original's).
+    :param token_lifetime: seconds a browser's own reconnect token stays valid after that
+        browser leaves (``None``: until the session ends). Each browser gets a new token every
+        time it connects; the link token of ``Session.get_url()`` is not affected.
     """
 
     def __init__(
@@ -183,6 +185,7 @@ class Application:
         request_timeout: float | None = 30.0,
         handshake_timeout: float = 10.0,
         session_timeout: float | None = None,
+        token_lifetime: float | None = 24 * 3600.0,
         max_upload_size: int | None = 64 * 1024 * 1024,
         title: str = "pgwidgets",
     ) -> None:
@@ -208,6 +211,7 @@ class Application:
         self.request_timeout = request_timeout
         self.handshake_timeout = handshake_timeout
         self.session_timeout = session_timeout
+        self.token_lifetime = token_lifetime
         self.max_upload_size = max_upload_size
         self.title = title
         if logger is None:
@@ -632,7 +636,7 @@ class Application:
                 await conn.close(P.CLOSE_BAD_CREDENTIALS, "Invalid session credentials")
                 return
             reader = conn.reader = asyncio.ensure_future(self._read_loop(conn))
-            session = await self._admit(conn, target, reader)
+            session = await self._admit(conn, target, reader, ack.token)
             if session is not None:
                 await asyncio.wait({reader})
         except WebSocketDisconnect:
@@ -656,12 +660,12 @@ class Application:
         session = self._sessions.get(ack.session_id)
         if session is None:
             return None  # unknown (e.g. after a restart): a new session with a new id and token
-        if ack.token is None or not hmac.compare_digest(ack.token.encode(), session.token.encode()):
+        if not session._accepts(ack.token):
             return _REFUSED
         return session
 
     async def _admit(
-        self, conn: Connection, target: Session | None, reader: asyncio.Task[None]
+        self, conn: Connection, target: Session | None, reader: asyncio.Task[None], presented: str | None
     ) -> Session | None:
         """Wait for a slot if needed, then join (and rebuild) or create the session."""
         needs_slot = target is None or not target._holds_slot
@@ -687,7 +691,8 @@ class Application:
                 self._slots.release()  # another browser revived it meanwhile
             else:
                 session._holds_slot = True
-        conn.enqueue(conn.protocol.accept(session.id, session.token))  # first in the queue
+        token = session._issue_token(conn, presented if session is target else None)
+        conn.enqueue(conn.protocol.accept(session.id, token))  # first in the queue
         self._greet(session, conn)
         fresh = target is None or target._build_state == "interrupted"
         if fresh:
@@ -765,6 +770,8 @@ class Application:
                     self._logger.warning("%r: %s; closing it", conn, exc)
                     await conn.close(P.CLOSE_PROTOCOL, str(exc)[:120])
                     return
+                if conn.credential is not None and len(conn.credential.tokens) > 1 and conn.session:
+                    conn.session._token_confirmed(conn)  # it speaks after session-info: it has the new token
                 for event in events:
                     kind = type(event)
                     if kind is Reply:
@@ -783,6 +790,7 @@ class Application:
 
     async def _detach(self, session: Session, conn: Connection) -> None:
         session.remove_connection(conn)
+        session._token_released(conn, self.token_lifetime)
         if not session.is_connected and session._holds_slot:
             session._holds_slot = False
             self._slots.release()

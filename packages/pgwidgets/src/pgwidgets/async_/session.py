@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hmac
 import inspect
 import logging
 import secrets
+import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -25,6 +27,18 @@ logger = logging.getLogger("pgwidgets")
 
 _MAX_QUEUE = 100_000  # frames queued for one browser before it is considered stuck
 _FRAMES_PER_WRITE = 1000  # queued frames coalesced into one JSON array
+
+
+class _Credential:
+    """One browser's reconnect credentials: the tokens it may present (its current one, and the
+    one it presented until it shows it holds the new one), and when they lapse once it is gone."""
+
+    __slots__ = ("conn", "expires", "tokens")
+
+    def __init__(self) -> None:
+        self.tokens: list[str] = []
+        self.conn: Connection | None = None
+        self.expires: float | None = None
 
 
 class BrowserDisconnected(ConnectionError):
@@ -50,6 +64,7 @@ class Connection:
         self.reader: asyncio.Task[None] | None = None
         self.close_request: tuple[int, str] | None = None
         self.warned = False  # about ignored input (logged once per connection)
+        self.credential: _Credential | None = None  # this browser's reconnect token(s)
         self._queue: list[str | tuple[str | bytes, ...]] = []  # JSON frames; groups of binary sends
         self._writing = False  # a task is sending this connection's queue
         self._flush_pending = False  # a flush is scheduled for queued fire-and-forget frames
@@ -183,6 +198,7 @@ class Session:
         self._app = app
         self._id = session_id
         self._token = secrets.token_urlsafe(32)
+        self._credentials: list[_Credential] = []
         self._connections: list[Connection] = []
         self._widgets: dict[int, Widget] = {}
         self._roots: dict[Widget, None] = {}
@@ -216,8 +232,64 @@ class Session:
 
     @property
     def token(self) -> str:
-        """Security token for reconnection."""
+        """Security token for reconnection: the one in :meth:`get_url`'s link, valid until
+        :meth:`rotate_token`. Each browser is also given a token of its own, renewed every
+        time it connects and expiring ``token_lifetime`` seconds after it leaves."""
         return self._token
+
+    def rotate_token(self) -> str:
+        """Replace :attr:`token`: links made with the old one stop working. Browsers already
+        shown the session keep their own tokens. Returns the new token."""
+        self._token = secrets.token_urlsafe(32)
+        return self._token
+
+    # browser credentials -----------------------------------------------------------------------
+
+    def _accepts(self, token: str | None) -> bool:
+        """Whether ``token`` opens this session: the link token or a browser's live token."""
+        if token is None:
+            return False
+        given = token.encode()
+        if hmac.compare_digest(given, self._token.encode()):
+            return True
+        return self._credential_for(given) is not None
+
+    def _credential_for(self, given: bytes) -> _Credential | None:
+        now = time.monotonic()
+        self._credentials = [c for c in self._credentials if c.expires is None or c.expires > now]
+        found = None
+        for cred in self._credentials:  # every one compared, in constant time each
+            for token in cred.tokens:
+                if hmac.compare_digest(given, token.encode()) and found is None:
+                    found = cred
+        return found
+
+    def _issue_token(self, conn: Connection, presented: str | None) -> str:
+        """A fresh token for the browser on ``conn``. A browser coming back with its own token
+        (not in use by another open tab) keeps its credential, rotated; anyone else gets a new one."""
+        cred = None if presented is None else self._credential_for(presented.encode())
+        if cred is None or (cred.conn is not None and not cred.conn.closed.is_set()):
+            cred = _Credential()
+            self._credentials.append(cred)
+        token = secrets.token_urlsafe(32)
+        cred.tokens.append(token)
+        cred.conn = conn
+        cred.expires = None
+        conn.credential = cred
+        return token
+
+    def _token_confirmed(self, conn: Connection) -> None:
+        """The browser answered on ``conn``, so it holds its new token: the one it came with
+        stops working."""
+        cred = conn.credential
+        if cred is not None and len(cred.tokens) > 1:
+            del cred.tokens[:-1]
+
+    def _token_released(self, conn: Connection, lifetime: float | None) -> None:
+        cred = conn.credential
+        if cred is not None and cred.conn is conn:
+            cred.conn = None
+            cred.expires = None if lifetime is None else time.monotonic() + lifetime
 
     @property
     def is_connected(self) -> bool:
