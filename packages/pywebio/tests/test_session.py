@@ -608,3 +608,25 @@ async def test_coroutine_app_that_cannot_start_reports_the_error() -> None:
     t.start(needs_args)  # type: ignore[arg-type]
     await t.wait_for(is_cmd("toast"))
     await t.wait_for(is_cmd("close_session"))
+
+
+def test_tools_probing_module_objects_start_no_session() -> None:
+    """Outside a session, reading a pin or ``local`` starts a script-mode server and waits for a
+    browser. Test runners, mocks and ``inspect`` probe module globals for private attributes;
+    those probes must answer at once instead (pytest 9.2 collection hung on ``pin`` before)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import inspect\n"
+        "from pywebio.pin import pin\n"
+        "from pywebio.session import info, local\n"
+        "for obj in (pin, local, info):\n"
+        "    assert getattr(obj, '_mock_name', None) is None\n"
+        "    assert inspect.unwrap(obj) is obj\n"
+        "print('probed')\n"
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == "probed"
+    assert "Running on" not in run.stdout + run.stderr  # no script-mode server was started

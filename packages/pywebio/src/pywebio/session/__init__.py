@@ -214,7 +214,7 @@ class _Local:
         return self._store()
 
     def __getattr__(self, name: str) -> Any:
-        if name.startswith("__"):
+        if name.startswith("_"):  # reserved; and a tool's probe (pytest's _mock_name) must not start a session
             raise AttributeError(name)
         return self._store().get(name)
 
@@ -265,7 +265,7 @@ class _Info:
     __slots__ = ()
 
     def __getattr__(self, name: str) -> Any:
-        if name.startswith("__"):
+        if name.startswith("_"):  # no info key starts with "_"; a tool's probe must not start a session
             raise AttributeError(name)
         return get_current_session().info.get(name)
 
