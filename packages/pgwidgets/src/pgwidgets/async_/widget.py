@@ -23,6 +23,7 @@ from ..classify import RESETS_CONTENT, TEXT_RESETS, Kind, MethodSpec, classify
 from ..protocol import Buffer
 from ..protocol import call as call_msg
 from .textsource import TextSourceMixin
+from .treemodel import TableViewMixin, TreeViewMixin
 
 if TYPE_CHECKING:
     from .application import Application, Session
@@ -791,6 +792,8 @@ MIXINS: dict[str, type] = {
     "Timer": _TimerMixin,
     "Image": _ImageMixin,
     "TextSource": TextSourceMixin,
+    "TreeView": TreeViewMixin,
+    "TableView": TableViewMixin,
 }
 
 
