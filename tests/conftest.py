@@ -1,13 +1,20 @@
-"""Cross-package fixtures: headless Chromium driven by Playwright."""
+"""Cross-package fixtures: headless Chromium driven by Playwright, and pgwidgets apps.
+
+Helpers shared as plain functions live beside this file (``from pgw_support import wait_until``):
+it puts this folder on ``sys.path``, as pytest runs with ``--import-mode=importlib``.
+"""
 
 from __future__ import annotations
 
 import os
 import shutil
+import sys
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -49,6 +56,23 @@ def page(browser: Any) -> Iterator[Any]:
     yield pg
     context.close()
     assert not problems, problems
+
+
+@pytest.fixture
+def make_app() -> Iterator[Any]:
+    """``make_app(**options)``: a ``pgwidgets.sync.Application`` on free ports, closed after the test."""
+    from pgwidgets.sync import Application
+
+    apps: list[Application] = []
+
+    def factory(**kwargs: Any) -> Application:
+        app = Application(ws_port=0, http_port=0, **kwargs)
+        apps.append(app)
+        return app
+
+    yield factory
+    for app in apps:
+        app.close()
 
 
 def _has_playwright() -> bool:

@@ -12,42 +12,21 @@ import os
 import struct
 import threading
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 pytest.importorskip("pgwidgets")
+from pgw_support import wait_until
+
 from pgwidgets.sync import Application, Buffer
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(60)]
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "packages" / "pgwidgets" / "examples"
-
-
-@pytest.fixture
-def make_app() -> Iterator[Callable[..., Application]]:
-    apps: list[Application] = []
-
-    def factory(**kwargs: Any) -> Application:
-        app = Application(ws_port=0, http_port=0, **kwargs)
-        apps.append(app)
-        return app
-
-    yield factory
-    for app in apps:
-        app.close()
-
-
-def wait_until(cond: Callable[[], bool], what: str, timeout: float = 5.0) -> None:
-    ev = threading.Event()
-    for _ in range(int(timeout / 0.02)):
-        if cond():
-            return
-        ev.wait(0.02)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def counter_ui(state: dict[str, Any]) -> Callable[[Any], None]:

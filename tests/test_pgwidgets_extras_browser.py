@@ -7,13 +7,15 @@ from __future__ import annotations
 
 import importlib.util
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 pytest.importorskip("pgwidgets")
+from pgw_support import wait_until
+
 from pgwidgets.async_ import Session as AsyncSession
 from pgwidgets.extras.file_browser import FileBrowser
 from pgwidgets.sync import Application, Session
@@ -22,29 +24,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.timeout(60)]
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "packages" / "pgwidgets" / "examples"
-
-
-@pytest.fixture
-def make_app() -> Iterator[Callable[..., Application]]:
-    apps: list[Application] = []
-
-    def factory(**kwargs: Any) -> Application:
-        app = Application(ws_port=0, http_port=0, **kwargs)
-        apps.append(app)
-        return app
-
-    yield factory
-    for app in apps:
-        app.close()
-
-
-def wait_until(cond: Callable[[], bool], what: str, timeout: float = 5.0) -> None:
-    ev = threading.Event()
-    for _ in range(int(timeout / 0.02)):
-        if cond():
-            return
-        ev.wait(0.02)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 @pytest.fixture

@@ -11,39 +11,17 @@ widths (from the DOM), and what the page's own queries answer (``get_subtree``, 
 from __future__ import annotations
 
 import random
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 pytest.importorskip("pgwidgets")
+from pgw_support import wait_until
+
 from pgwidgets.sync import Application
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(180)]
-
-
-@pytest.fixture
-def make_app() -> Iterator[Callable[..., Application]]:
-    apps: list[Application] = []
-
-    def factory(**kwargs: Any) -> Application:
-        app = Application(ws_port=0, http_port=0, **kwargs)
-        apps.append(app)
-        return app
-
-    yield factory
-    for app in apps:
-        app.close()
-
-
-def wait_until(cond: Callable[[], bool], what: str, timeout: float = 10.0) -> None:
-    ev = threading.Event()
-    for _ in range(int(timeout / 0.05)):
-        if cond():
-            return
-        ev.wait(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 # what a page shows: the DOM of each TreeView/TableView, in page order, and its own queries
