@@ -22,7 +22,8 @@ Contenders alternate over ``--rounds`` rounds (3 by default); medians are kept.
     python bench/pgwidgets_bench.py --smoke         # N=50, 0.5 s, a quick check that it runs
     python bench/pgwidgets_bench.py --only ours     # skip the original (no venv needed)
 
-Results go to bench/results/pgwidgets.json (and stdout).
+Results go to bench/results/pgwidgets.json (and stdout), the chart to docs/img/bench-pgwidgets.png
+(``bench/pgwidgets_chart.py``).
 """
 
 from __future__ import annotations
@@ -382,6 +383,9 @@ def main() -> int:
     if not args.smoke:
         RESULTS.parent.mkdir(parents=True, exist_ok=True)
         RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+        import pgwidgets_chart
+
+        print(f"chart: {pgwidgets_chart.chart(results)}")
     return 0
 
 
